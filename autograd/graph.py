@@ -1,0 +1,243 @@
+"""The recorded graph: OpNode, grad mode, and backward(), the only code that walks the graph.
+
+Forward records one OpNode per op application whose inputs need a gradient. backward() orders
+those nodes topologically with an explicit stack (no recursion, so a 100,000-op chain is fine),
+runs each op's backward once with the summed gradient of its outputs, and accumulates into the
+leaves. Unless asked to retain it, every node is then released down to a light skeleton.
+"""
+
+import contextlib
+import threading
+import weakref
+
+import numpy as np
+
+from autograd.broadcast import sum_to_shape
+
+_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()` on this thread."""
+    return getattr(_mode, "enabled", True)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    enabled = True
+
+    def __init__(self):
+        self._previous = []
+
+    def __enter__(self):
+        self._previous.append(is_grad_enabled())
+        _mode.enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self._previous.pop()
+        return False
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: a context manager and a decorator, local to the thread.
+
+    >>> import autograd as ag
+    >>> x = ag.tensor([1.0], requires_grad=True)
+    >>> with ag.no_grad():
+    ...     (x * 2).requires_grad
+    False
+    """
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record again inside a `no_grad` region."""
+
+    enabled = True
+
+
+class OpNode:
+    """One application of an op: the op class, its context, its settings, inputs and outputs.
+
+    While the graph is alive, `inputs` holds the input TensorNodes (None for constants).
+    After `release()` only a skeleton stays: the op, its settings, the shapes and dtypes of inputs
+    and outputs, `parents` (the OpNodes that produced the inputs) and the leaves that need grad,
+    enough to draw the graph without holding any intermediate array.
+    """
+
+    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton")
+
+    def __init__(self, op, ctx, inputs, params):
+        self.op = op
+        self.ctx = ctx
+        self.params = params
+        self.inputs = tuple(x if hasattr(x, "_version") else None for x in inputs)
+        self.outputs = ()
+        self.output_meta = ()
+        self.saved_versions = ()
+        self._skeleton = None
+
+    def set_outputs(self, outputs) -> None:
+        # Outputs are held weakly: each output holds its node, and a strong link back would keep
+        # every intermediate alive through a reference cycle.
+        self.outputs = tuple(weakref.ref(t) for t in outputs)
+        self.output_meta = tuple((t.shape, t.dtype) for t in outputs)
+        saved = self.ctx.saved
+        if saved:
+            owners = [t for t in self.inputs if t is not None] + list(outputs)
+            self.saved_versions = tuple((t, t._version) for t in owners if any(a is t._value for a in saved))
+
+    @property
+    def released(self) -> bool:
+        return self.ctx is None
+
+    @property
+    def parents(self) -> tuple:
+        """Per input: the OpNode that produced it, or None for leaves and constants."""
+        if self._skeleton is not None:
+            return self._skeleton[0]
+        return tuple(None if t is None else t.source for t in self.inputs)
+
+    @property
+    def input_meta(self) -> tuple:
+        """Per input: (shape, dtype), or None for a constant that was not a TensorNode."""
+        if self._skeleton is not None:
+            return self._skeleton[1]
+        return tuple(None if t is None else (t.shape, t.dtype) for t in self.inputs)
+
+    def release(self) -> None:
+        """Drop the context and the links to intermediate tensors; keep the skeleton."""
+        self._skeleton = (self.parents, self.input_meta)
+        self.inputs = tuple(t if t is not None and t.source is None and t.requires_grad else None for t in self.inputs)
+        self.ctx = None
+        self.saved_versions = ()
+
+    def __repr__(self):
+        settings = " ".join(f"{k}={v}" for k, v in self.params.items() if _is_setting(v))
+        return f"<OpNode {self.op.__name__}{' ' + settings if settings else ''}>"
+
+
+def _is_setting(value) -> bool:
+    return isinstance(value, (int, float, str, bool, tuple)) or value is None
+
+
+def _topological_order(root) -> list:
+    """OpNodes that lead to `root`, each after every node that consumes its outputs."""
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        if node.ctx is None:
+            raise RuntimeError(
+                f"backward: the graph through {node.op.__name__} was already released by an earlier "
+                "backward; pass retain_graph=True to that backward to go through it again"
+            )
+        visited.add(node)
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None and t.source is not None and t.source not in visited and t.requires_grad:
+                stack.append((t.source, False))
+    order.reverse()
+    return order
+
+
+def _apply_hooks(tensor, grad):
+    for hook in tensor._hooks:
+        replaced = hook(grad)
+        if replaced is not None:
+            grad = np.asarray(replaced)
+    return grad
+
+
+def _check_grad(node, i, grad, tensor):
+    """The backward contract: one gradient per input, shaped like it or broadcast from it."""
+    if not isinstance(grad, np.ndarray):
+        grad = np.asarray(grad, dtype=tensor.dtype)
+    if grad.shape != tensor.shape:
+        try:
+            grad = sum_to_shape(grad, tensor.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"{node.op.__name__}.backward: gradient {i} must have the input's shape {tensor.shape} "
+                f"or a shape it broadcasts to, got {grad.shape}"
+            ) from None
+    if grad.dtype != tensor.dtype:
+        grad = grad.astype(tensor.dtype)
+    return grad
+
+
+def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) * grad into every leaf's `.grad` that requires it."""
+    leaf_grads = {}
+    if root.source is None:
+        leaf_grads[root] = grad
+    else:
+        order = _topological_order(root.source)
+        pending = {root.source: [None] * len(root.source.outputs)}
+        pending[root.source][root._index] = grad
+        for node in order:
+            out_grads = pending.pop(node, None)
+            if out_grads is None:
+                continue
+            _retain_output_grads(node, out_grads)
+            for tensor, version in node.saved_versions:
+                if tensor._version != version:
+                    raise RuntimeError(
+                        f"backward: an array that {node.op.__name__} saved for backward was modified in place "
+                        f"after the forward pass (tensor of shape {tensor.shape}); replace .value with a new "
+                        "array instead of changing it in place, or run the forward again"
+                    )
+            if len(out_grads) > 1 and any(g is None for g in out_grads):
+                out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
+            in_grads = node.op.backward(node.ctx, *out_grads)
+            if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
+                got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
+                raise RuntimeError(
+                    f"{node.op.__name__}.backward: must return a tuple of {len(node.inputs)} gradients "
+                    f"(one per input, None where there is none), got {got}"
+                )
+            for i, (tensor, g) in enumerate(zip(node.inputs, in_grads)):
+                if g is None or tensor is None or not tensor.requires_grad:
+                    continue
+                g = _check_grad(node, i, g, tensor)
+                source = tensor.source
+                if source is None:
+                    previous = leaf_grads.get(tensor)
+                    leaf_grads[tensor] = g if previous is None else previous + g
+                else:
+                    slots = pending.get(source)
+                    if slots is None:
+                        slots = pending[source] = [None] * len(source.outputs)
+                    index = tensor._index
+                    slots[index] = g if slots[index] is None else slots[index] + g
+            if not retain_graph:
+                node.release()
+    stored = set()
+    for leaf, g in leaf_grads.items():
+        if leaf._hooks:
+            g = _apply_hooks(leaf, g)
+        # A gradient the engine did not allocate for this leaf alone (a broadcast view, the seed,
+        # one array handed to two inputs) is copied so that editing one .grad cannot change another.
+        if not g.flags.writeable or g.base is not None or id(g) in stored or g is grad:
+            g = g.copy()
+        stored.add(id(g))
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _retain_output_grads(node, out_grads) -> None:
+    for ref, g in zip(node.outputs, out_grads):
+        tensor = ref()
+        if tensor is None or g is None or not (tensor._hooks or tensor._retains_grad):
+            continue
+        if tensor._hooks:
+            g = _apply_hooks(tensor, g)
+            out_grads[tensor._index] = g
+        if tensor._retains_grad:
+            tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g

@@ -1,0 +1,120 @@
+"""Op, its Context, and the registry that every Op subclass joins by being defined.
+
+An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps TensorNodes, runs
+`forward`, wraps the outputs and, when a gradient is wanted, records one OpNode in the graph.
+"""
+
+import numpy as np
+
+from autograd.graph import OpNode, is_grad_enabled
+from autograd.tensor import TensorNode
+
+OP_REGISTRY: dict[str, type["Op"]] = {}
+
+
+class Context:
+    """What one op application keeps for its backward: saved arrays and settings as attributes."""
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+        self.saved = ()
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep `arrays` for backward; read them back as the tuple `ctx.saved`."""
+        self.saved = arrays
+
+
+class Op:
+    """Base class of every differentiable operation.
+
+    Subclasses define `forward(ctx, *arrays, **params)` and `backward(ctx, *grads)` as static
+    methods over ndarrays. `backward` returns one gradient per array input (None where there is
+    none); a gradient may have the broadcast shape of the output, the engine reduces it.
+
+    >>> class Square(Op):
+    ...     '''y = x**2;  dx = 2 x g.'''
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved
+    ...         return (2 * x * grad,)
+    >>> x = TensorNode(np.array([3.0]), requires_grad=True)
+    >>> Square.apply(x).backward(np.ones(1)); x.grad.tolist()
+    [6.0]
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):  # private bases share code between ops; they are not ops
+            OP_REGISTRY[cls.__name__] = cls
+
+    @staticmethod
+    def forward(ctx: Context, *arrays, **params):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
+        arrays = []
+        needs_grad = []
+        float_dtype = None
+        has_python_numbers = False
+        for x in inputs:
+            if isinstance(x, TensorNode):
+                value = x._value
+                arrays.append(value)
+                needs_grad.append(x.requires_grad)
+                if float_dtype is None and value.dtype.kind == "f":
+                    float_dtype = value.dtype
+            else:
+                arrays.append(x)
+                needs_grad.append(False)
+                if x is not None and not isinstance(x, np.ndarray):
+                    has_python_numbers = True
+        if has_python_numbers:
+            # Python numbers take the dtype of the tensors they meet, so float32 stays float32.
+            dtype = float_dtype or np.float32
+            arrays = [a if a is None or isinstance(a, np.ndarray) else np.asarray(a, dtype=dtype) for a in arrays]
+        record = is_grad_enabled() and True in needs_grad
+        ctx = Context(tuple(needs_grad) if record else ())
+        out = cls.forward(ctx, *arrays, **params)
+        if not record:
+            if isinstance(out, tuple):
+                return tuple(TensorNode._wrap(o, None, 0) for o in out)
+            return TensorNode._wrap(out, None, 0)
+        node = OpNode(cls, ctx, inputs, params)
+        if isinstance(out, tuple):
+            outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
+            node.set_outputs(outputs)
+            return outputs
+        output = TensorNode._wrap(out, node, 0)
+        node.set_outputs((output,))
+        return output
+
+
+def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`fn(a, b)` with numpy broadcasting, and an error naming the op when shapes do not broadcast."""
+    try:
+        return fn(a, b)
+    except ValueError:
+        raise ValueError(f"{where}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from None
+
+
+def normalize_axes(where: str, axis, ndim: int) -> tuple:
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    axes = range(ndim) if axis is None else (axis,) if isinstance(axis, (int, np.integer)) else axis
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{where}: axis must lie in [{-ndim}, {ndim}), got {a} for a tensor of {ndim} dims")
+        normalized.append(int(a) % max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{where}: repeated axis in {axis}")
+    return tuple(sorted(normalized))

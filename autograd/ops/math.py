@@ -1,0 +1,145 @@
+"""Elementwise math: Exp, Log, Sqrt, Abs, Clip, Maximum, Minimum."""
+
+import numpy as np
+
+from autograd.op import Op, elementwise
+
+
+class Exp(Op):
+    """y = exp(x);  dx = g * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad * y,)
+
+
+class Log(Op):
+    """y = log(x);  dx = g / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return (grad / x,)
+
+
+class Sqrt(Op):
+    """y = sqrt(x);  dx = g / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved
+        return (grad / (2 * y),)
+
+
+class Abs(Op):
+    """y = |x|;  dx = g * sign(x) (0 at 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        return (grad * np.sign(x),)
+
+
+class Clip(Op):
+    """y = min(max(x, a_min), a_max);  dx = g where a_min <= x <= a_max, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, *, a_min=None, a_max=None):
+        if a_min is None and a_max is None:
+            raise ValueError("clip: at least one of a_min and a_max must be given, got neither")
+        inside = np.ones(x.shape, dtype=bool)
+        if a_min is not None:
+            inside &= x >= a_min
+        if a_max is not None:
+            inside &= x <= a_max
+        ctx.save_for_backward(inside)
+        return np.clip(x, a_min, a_max).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved
+        return (grad * inside,)
+
+
+class Maximum(Op):
+    """y = max(a, b);  the gradient goes to the larger input, half to each on ties (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = elementwise("maximum", np.maximum, a, b)
+        ctx.save_for_backward(a, b)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        share_a = (a > b) + 0.5 * (a == b)
+        return grad * share_a, grad * (1 - share_a)
+
+
+class Minimum(Op):
+    """y = min(a, b);  the gradient goes to the smaller input, half to each on ties (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = elementwise("minimum", np.minimum, a, b)
+        ctx.save_for_backward(a, b)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        share_a = (a < b) + 0.5 * (a == b)
+        return grad * share_a, grad * (1 - share_a)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def clip(x, a_min=None, a_max=None):
+    """Limit `x` to [a_min, a_max]; either bound may be None."""
+    return Clip.apply(x, a_min=a_min, a_max=a_max)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b)
+
+
+def minimum(a, b):
+    return Minimum.apply(a, b)

@@ -1,0 +1,111 @@
+"""Normalization and regularization: BatchNorm (training and evaluation semantics of PyTorch) and Dropout."""
+
+import numpy as np
+
+from autograd.op import Op
+from autograd.random import generator
+
+
+def _channel_axes(where: str, x: np.ndarray) -> tuple:
+    if x.ndim < 2:
+        raise ValueError(f"{where}: input must have at least 2 dims (N, C, ...), got shape {x.shape}")
+    return (0,) + tuple(range(2, x.ndim))
+
+
+class BatchNorm(Op):
+    """y = (x - mean) / sqrt(var + eps) * w + b over every axis but 1;  dx through the batch statistics."""
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None, training=False,
+                momentum=0.1, eps=1e-5):
+        axes = _channel_axes("batch_norm", x)
+        channels = x.shape[1]
+        for name, array in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                            ("running_var", running_var)):
+            if array is not None and np.shape(array) != (channels,):
+                raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, got {np.shape(array)}")
+        per_channel = (1, channels) + (1,) * (x.ndim - 2)
+        if training:
+            count = x.size // channels
+            if count < 2:
+                raise ValueError(f"batch_norm: training needs more than 1 value per channel, got input shape {x.shape}")
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+            if running_var is not None:
+                # The running estimate is unbiased, as in PyTorch, while normalization uses the batch's own.
+                running_var *= 1 - momentum
+                running_var += momentum * count / (count - 1) * var
+        else:
+            if running_mean is None or running_var is None:
+                raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+            mean, var = running_mean, running_var
+        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(per_channel)
+        x_hat = (x - mean.astype(x.dtype, copy=False).reshape(per_channel)) * inv_std
+        ctx.save_for_backward(x_hat, inv_std, weight)
+        ctx.axes, ctx.per_channel, ctx.training = axes, per_channel, training
+        y = x_hat if weight is None else x_hat * weight.reshape(per_channel)
+        return y if bias is None else y + bias.reshape(per_channel)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_hat, inv_std, weight = ctx.saved
+        axes = ctx.axes
+        need_x, need_w, need_b = ctx.needs_input_grad
+        d_hat = grad if weight is None else grad * weight.reshape(ctx.per_channel)
+        dx = None
+        if need_x:
+            if ctx.training:
+                # The batch mean and variance depend on x too: project out their two directions.
+                dx = inv_std * (
+                    d_hat - d_hat.mean(axis=axes, keepdims=True) - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)
+                )
+            else:
+                dx = d_hat * inv_std
+        dw = (grad * x_hat).sum(axis=axes) if need_w else None
+        db = grad.sum(axis=axes) if need_b else None
+        return dx, dw, db
+
+
+class Dropout(Op):
+    """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dx = g * mask / (1 - p)."""
+
+    @staticmethod
+    def forward(ctx, x, *, p=0.5):
+        keep = 1.0 - p
+        scale = np.zeros((), x.dtype) if keep == 0 else np.asarray(1.0 / keep, x.dtype)
+        mask = (generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) < keep) * scale
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved
+        return (grad * mask,)
+
+
+def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Batch normalization with PyTorch's functional signature.
+
+    In training it normalizes with the batch statistics and updates `running_mean` / `running_var`
+    (ndarrays, changed in place) by `momentum`; in evaluation it uses the running statistics.
+    """
+    running_mean = getattr(running_mean, "value", running_mean)
+    running_var = getattr(running_var, "value", running_var)
+    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, training=training,
+                           momentum=momentum, eps=eps)
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout: zero each element with probability `p`, scale the rest by 1/(1-p).
+
+    Returns `x` itself when not training or when p == 0.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    return Dropout.apply(x, p=p)

@@ -1,0 +1,223 @@
+"""Shape ops: Expand, Reshape, Transpose, Squeeze, Unsqueeze, GetItem, Concat, Stack, Pad."""
+
+import numpy as np
+
+from autograd.op import Op, normalize_axes
+
+
+class Expand(Op):
+    """y = broadcast_to(x, shape);  dx = g (the engine sums it back to x's shape)."""
+
+    @staticmethod
+    def forward(ctx, x, *, shape):
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        extra = len(shape) - x.ndim
+        # -1 keeps the input's size on that axis, as in PyTorch's expand.
+        target = tuple(x.shape[i - extra] if n == -1 and i >= extra else n for i, n in enumerate(shape))
+        try:
+            return np.broadcast_to(x, target)
+        except ValueError:
+            raise ValueError(f"expand: shape {x.shape} cannot be expanded to {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+
+
+class Reshape(Op):
+    """y = reshape(x, shape);  dx = reshape(g, x.shape)."""
+
+    @staticmethod
+    def forward(ctx, x, *, shape):
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.reshape(ctx.shape),)
+
+
+class Transpose(Op):
+    """y = transpose(x, axes);  dx = transpose(g, inverse(axes))."""
+
+    @staticmethod
+    def forward(ctx, x, *, axes=None):
+        axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % max(x.ndim, 1) for a in axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes must be a permutation of range({x.ndim}), got {axes}")
+        ctx.inverse = tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.transpose(ctx.inverse),)
+
+
+class Squeeze(Op):
+    """y = squeeze(x, axis);  dx = reshape(g, x.shape)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis=None):
+        axes = normalize_axes("squeeze", axis, x.ndim) if axis is not None else None
+        for a in axes or ():
+            if x.shape[a] != 1:
+                raise ValueError(f"squeeze: only axes of size 1 can be removed, got axis {a} of size {x.shape[a]}")
+        ctx.shape = x.shape
+        return np.squeeze(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.reshape(ctx.shape),)
+
+
+class Unsqueeze(Op):
+    """y = expand_dims(x, axis);  dx = reshape(g, x.shape)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis):
+        ctx.shape = x.shape
+        try:
+            return np.expand_dims(x, axis)
+        except np.exceptions.AxisError:
+            raise ValueError(f"unsqueeze: axis must lie in [{-x.ndim - 1}, {x.ndim}], got {axis}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.reshape(ctx.shape),)
+
+
+def _is_advanced(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+
+class GetItem(Op):
+    """y = x[index];  dx = g scattered back to the indexed places (repeated indices accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, *, index):
+        ctx.shape, ctx.index, ctx.advanced = x.shape, index, _is_advanced(index)
+        try:
+            return x[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: index {index!r} does not fit shape {x.shape}: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        dx = np.zeros(ctx.shape, dtype=grad.dtype)
+        if ctx.advanced:
+            np.add.at(dx, ctx.index, grad)
+        else:
+            dx[ctx.index] = grad
+        return (dx,)
+
+
+class Concat(Op):
+    """y = concatenate(xs, axis);  dx_i = the slice of g that x_i filled."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        if not xs:
+            raise ValueError("concat: needs at least one tensor, got none")
+        axis = normalize_axes("concat", axis, xs[0].ndim)[0]
+        for x in xs[1:]:
+            if x.ndim != xs[0].ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape)) if i != axis):
+                raise ValueError(
+                    f"concat: all inputs must have the same shape except along axis {axis}, got {xs[0].shape} and {x.shape}"
+                )
+        ctx.axis, ctx.ends = axis, np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.split(grad, ctx.ends, axis=ctx.axis))
+
+
+class Stack(Op):
+    """y = stack(xs, axis);  dx_i = g taken at position i of the new axis."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        if not xs:
+            raise ValueError("stack: needs at least one tensor, got none")
+        for x in xs[1:]:
+            if x.shape != xs[0].shape:
+                raise ValueError(f"stack: all inputs must have the same shape, got {xs[0].shape} and {x.shape}")
+        y = np.stack(xs, axis=axis)
+        ctx.axis = axis % y.ndim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.moveaxis(grad, ctx.axis, 0))
+
+
+class Pad(Op):
+    """y = pad(x, pad_width) with zeros;  dx = the unpadded middle of g."""
+
+    @staticmethod
+    def forward(ctx, x, *, pad_width):
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad: pad_width must be an int, a (before, after) pair or one pair per axis for shape {x.shape}, "
+                f"got {pad_width!r}"
+            ) from None
+        if (widths < 0).any():
+            raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+        ctx.middle = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
+        return np.pad(x, widths)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad[ctx.middle],)
+
+
+def expand(x, shape):
+    """Broadcast `x` to `shape` (-1 keeps a size), as numpy's broadcast_to."""
+    return Expand.apply(x, shape=shape)
+
+
+def reshape(x, shape):
+    return Reshape.apply(x, shape=shape)
+
+
+def transpose(x, axes=None):
+    """Permute the axes (None reverses them), as numpy's transpose."""
+    return Transpose.apply(x, axes=axes)
+
+
+def squeeze(x, axis=None):
+    return Squeeze.apply(x, axis=axis)
+
+
+def unsqueeze(x, axis):
+    return Unsqueeze.apply(x, axis=axis)
+
+
+def _unwrap_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    parts = tuple(p.value if hasattr(p, "_version") else p for p in parts)
+    return parts if isinstance(index, tuple) else parts[0]
+
+
+def getitem(x, index):
+    """x[index] with basic slicing and integer or boolean array indexing."""
+    return GetItem.apply(x, index=_unwrap_index(index))
+
+
+def concat(tensors, axis=0):
+    return Concat.apply(*tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    return Stack.apply(*tensors, axis=axis)
+
+
+def pad(x, pad_width):
+    """Zero padding with numpy's pad_width forms: n, (before, after), or one pair per axis."""
+    return Pad.apply(x, pad_width=pad_width)

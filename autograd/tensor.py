@@ -1,0 +1,344 @@
+"""TensorNode: a value, its gradient, and the OpNode that made it; operators delegate to ops."""
+
+import numpy as np
+
+from autograd import graph
+
+
+def _default_dtype(data) -> np.ndarray:
+    # Python numbers and lists become float32, as in PyTorch; ndarrays keep their dtype.
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    return np.asarray(data, dtype=np.float32)
+
+
+def _check_can_require_grad(dtype) -> None:
+    if dtype.kind not in "fc":
+        raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {dtype}")
+
+
+class TensorNode:
+    """An ndarray in the graph: `.value`, `.grad`, `.requires_grad`, `.source` (None for leaves).
+
+    Args:
+        value: an ndarray (kept as it is, not copied), a Python number or a (nested) list.
+        requires_grad: whether backward should compute a gradient for it (float dtypes only).
+        name: a label, shown in reprs and graph drawings.
+
+    >>> x = TensorNode(np.array([1.0, 2.0]), requires_grad=True)
+    >>> (x * x).sum().backward(); x.grad.tolist()
+    [2.0, 4.0]
+    """
+
+    __slots__ = ("_value", "grad", "_requires_grad", "source", "_index", "name", "_version",
+                 "_retains_grad", "_hooks", "__weakref__")
+    # Make numpy hand `ndarray + tensor` to our reflected operators instead of looping over it.
+    __array_ufunc__ = None
+
+    def __init__(self, value, requires_grad: bool = False, name: str | None = None):
+        value = _default_dtype(value.value if isinstance(value, TensorNode) else value)
+        if requires_grad:
+            _check_can_require_grad(value.dtype)
+        self._value = value
+        self.grad = None
+        self._requires_grad = bool(requires_grad)
+        self.source = None
+        self._index = 0
+        self.name = name
+        self._version = 0
+        self._retains_grad = False
+        self._hooks = ()
+
+    @classmethod
+    def _wrap(cls, value: np.ndarray, source, index: int) -> "TensorNode":
+        """An op's output, without the checks a user's constructor call needs."""
+        t = cls.__new__(cls)
+        if not isinstance(value, np.ndarray):
+            value = np.asarray(value)
+        t._value = value
+        t.grad = None
+        t._requires_grad = source is not None and value.dtype.kind == "f"
+        t.source = source if t._requires_grad else None
+        t._index = index
+        t.name = None
+        t._version = 0
+        t._retains_grad = False
+        t._hooks = ()
+        return t
+
+    # ----- value and metadata -----
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    @value.setter
+    def value(self, new) -> None:
+        # `t.value += 1` assigns the same array back after changing it in place: count that, so a
+        # graph that saved this array refuses to backpropagate through stale values.
+        if new is self._value:
+            self._version += 1
+        else:
+            new = _default_dtype(new)
+            if self._requires_grad:
+                _check_can_require_grad(new.dtype)
+            self._value = new
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self.source is not None:
+            raise RuntimeError("requires_grad: can only be changed on leaf tensors; use detach() for a non-leaf")
+        if flag:
+            _check_can_require_grad(self._value.dtype)
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag: bool = True) -> "TensorNode":
+        self.requires_grad = flag
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.source is None
+
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim
+
+    @property
+    def size(self) -> int:
+        return self._value.size
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def numpy(self) -> np.ndarray:
+        """The value itself (shared, not copied)."""
+        return self._value
+
+    def item(self):
+        return self._value.item()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self._value.dtype:
+            return self._value.astype(dtype)
+        return self._value.copy() if copy else self._value
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._value, precision=4, threshold=20, edgeitems=2, prefix="TensorNode(")
+        extras = [f"shape={self.shape}", f"dtype={self.dtype}"]
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.source is not None:
+            extras.append(f"source={self.source.op.__name__}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"TensorNode({body}, {', '.join(extras)})"
+
+    # ----- autograd -----
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into every leaf that requires grad.
+
+        Raises:
+            RuntimeError: the tensor does not require grad, `grad` is missing for a non-scalar,
+                or the graph was released by an earlier backward.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no source op")
+        if grad is None:
+            if self._value.size != 1:
+                raise RuntimeError(
+                    f"backward: a gradient can be created implicitly only for one-element outputs, got shape "
+                    f"{self.shape}; pass grad= with that shape"
+                )
+            grad = np.ones(self.shape, dtype=self.dtype)
+        else:
+            grad = np.asarray(grad.value if isinstance(grad, TensorNode) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise RuntimeError(f"backward: grad must have the tensor's shape {self.shape}, got {grad.shape}")
+        graph.backward(self, grad, retain_graph)
+
+    def detach(self) -> "TensorNode":
+        """A new leaf sharing the value, outside the graph."""
+        return TensorNode(self._value, name=self.name)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward."""
+        if self.source is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook) -> "_HookHandle":
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned array replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        self._hooks = (*self._hooks, hook)
+        return _HookHandle(self, hook)
+
+    # ----- operators -----
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    @property
+    def T(self) -> "TensorNode":
+        return ops.transpose(self)
+
+    # ----- methods for the common ops -----
+    def sum(self, axis=None, keepdims=False):
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.min(self, axis, keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False):
+        return ops.var(self, axis, ddof, keepdims)
+
+    def argmax(self, axis=None) -> np.ndarray:
+        """Indices of the maxima (an integer ndarray: no gradient flows through an index)."""
+        return self._value.argmax(axis)
+
+    def reshape(self, *shape):
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def flatten(self, start_axis: int = 0):
+        return ops.reshape(self, self.shape[:start_axis] + (-1,))
+
+    def transpose(self, *axes):
+        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def expand(self, *shape):
+        return ops.expand(self, shape[0] if len(shape) == 1 else shape)
+
+    def squeeze(self, axis=None):
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis):
+        return ops.unsqueeze(self, axis)
+
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def clip(self, a_min=None, a_max=None):
+        return ops.clip(self, a_min, a_max)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return ops.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha=1.0):
+        return ops.elu(self, alpha)
+
+    def softmax(self, axis=-1):
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return ops.log_softmax(self, axis)
+
+
+class _HookHandle:
+    def __init__(self, tensor, hook):
+        self._tensor = tensor
+        self._hook = hook
+
+    def remove(self) -> None:
+        self._tensor._hooks = tuple(h for h in self._tensor._hooks if h is not self._hook)
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> TensorNode:
+    """A new leaf holding a copy of `data` (Python numbers and lists become float32).
+
+    >>> tensor([1, 2]).dtype
+    dtype('float32')
+    """
+    if isinstance(data, TensorNode):
+        data = data.value
+    array = np.array(data, dtype=dtype) if dtype is not None or isinstance(data, np.ndarray) else _default_dtype(data)
+    return TensorNode(array, requires_grad=requires_grad, name=name)
+
+
+from autograd import ops  # noqa: E402  (ops import TensorNode; the operators above call them)

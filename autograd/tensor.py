@@ -137,10 +137,10 @@ class TensorNode:
         return self._value.copy() if copy else self._value
 
     def __float__(self) -> float:
-        return float(self._value)
+        return float(self._value.item())
 
     def __int__(self) -> int:
-        return int(self._value)
+        return int(self._value.item())
 
     def __bool__(self) -> bool:
         return bool(self._value)

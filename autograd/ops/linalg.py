@@ -27,11 +27,9 @@ class MatMul(Op):
         # Promote 1-D operands to matrices, as numpy does in forward, then drop the added axis.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = grad
+        g2 = grad[..., None] if b.ndim == 1 else grad
         if a.ndim == 1:
             g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
         da = db = None
         if need_a:
             da = np.matmul(g2, np.swapaxes(b2, -1, -2))

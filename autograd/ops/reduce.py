@@ -35,7 +35,8 @@ class Mean(Op):
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = normalize_axes("mean", axis, x.ndim)
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
-        ctx.count = max(int(np.prod([x.shape[a] for a in axes])), 1)
+        # `or 1`: an empty reduction has an empty gradient, and must not divide by zero on the way.
+        ctx.count = int(np.prod([x.shape[a] for a in axes])) or 1
         return x.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod

@@ -1,0 +1,192 @@
+"""The table of op specs that drives the generated op tests.
+
+Each OpSpec names an Op class, how to call it (through its public function), the input shapes to
+try, a numpy reference of the forward pass and, where it exists, the same computation in PyTorch.
+Adding an op means adding a row here; test_ops.py fails for any registered op without one.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+import autograd as ag
+from autograd import ops
+from tests.autograd.loops import conv2d_loop, pool2d_loop
+
+
+@dataclass
+class OpSpec:
+    op: type
+    fn: Callable  # (*tensors, **params) -> TensorNode, through the public function
+    shapes: list  # one tuple of input shapes per case
+    ref: Callable  # (*arrays, **params) -> ndarray, the forward pass written in plain numpy
+    torch_fn: Callable | None = None  # (torch, *torch_tensors, **params) -> torch tensor
+    params: list = field(default_factory=lambda: [{}])
+    low: float = -1.0
+    high: float = 1.0
+
+    def cases(self):
+        for i, shapes in enumerate(self.shapes):
+            for j, params in enumerate(self.params):
+                yield f"{self.op.__name__}-{i}-{j}", shapes, params
+
+
+def _targets(shape):
+    """Class indices that cover several classes, fixed by the logits' shape."""
+    return np.arange(shape[0]) * 7 % shape[1]
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _reduced(losses, reduction):
+    return {"mean": losses.mean, "sum": losses.sum, "none": lambda: losses}[reduction]()
+
+
+def _torch_bn(torch, x, w, b, training):
+    c = x.shape[1]
+    mean = torch.full((c,), 0.1, dtype=x.dtype)
+    var = torch.full((c,), 2.0, dtype=x.dtype)
+    return torch.nn.functional.batch_norm(x, mean, var, w, b, training=training)
+
+
+def _bn(x, w, b, training):
+    c = x.shape[1]
+    return ag.batch_norm(x, np.full(c, 0.1), np.full(c, 2.0), w, b, training=training)
+
+
+def _bn_ref(x, w, b, training):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = (x.mean(axes), x.var(axes)) if training else (np.full(x.shape[1], 0.1), np.full(x.shape[1], 2.0))
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + 1e-5) * w.reshape(shape) + b.reshape(shape)
+
+
+def _dropout(x, p):
+    ag.manual_seed(0)  # the same mask on every evaluation, so finite differences see one function
+    return ag.dropout(x, p=p)
+
+
+def _dropout_ref(x, p):
+    return x * (np.random.default_rng(0).random(x.shape) < 1 - p) / (1 - p)
+
+
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
+UNARY_SHAPES = [((3, 4),), ((),), ((2, 3, 2),)]
+REDUCE_PARAMS = [dict(), dict(axis=1), dict(axis=(0, 2), keepdims=True), dict(axis=-1, keepdims=True)]
+REDUCTIONS = [dict(reduction="mean"), dict(reduction="sum"), dict(reduction="none")]
+POOL_PARAMS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3), stride=1)]
+
+SPECS = [
+    # arithmetic
+    OpSpec(ops.Add, lambda a, b: a + b, BINARY_SHAPES, np.add, lambda t, a, b: a + b),
+    OpSpec(ops.Sub, lambda a, b: a - b, BINARY_SHAPES, np.subtract, lambda t, a, b: a - b),
+    OpSpec(ops.Mul, lambda a, b: a * b, BINARY_SHAPES, np.multiply, lambda t, a, b: a * b),
+    OpSpec(ops.Div, lambda a, b: a / b, BINARY_SHAPES, np.divide, lambda t, a, b: a / b, low=0.5, high=2.0),
+    OpSpec(ops.Neg, lambda a: -a, UNARY_SHAPES, np.negative, lambda t, a: -a),
+    OpSpec(ops.Pow, lambda a, b: a**b, BINARY_SHAPES, np.power, lambda t, a, b: a**b, low=0.5, high=2.0),
+    # math
+    OpSpec(ops.Exp, ag.exp, UNARY_SHAPES, np.exp, lambda t, a: a.exp()),
+    OpSpec(ops.Log, ag.log, UNARY_SHAPES, np.log, lambda t, a: a.log(), low=0.1, high=3.0),
+    OpSpec(ops.Sqrt, ag.sqrt, UNARY_SHAPES, np.sqrt, lambda t, a: a.sqrt(), low=0.1, high=3.0),
+    OpSpec(ops.Abs, ag.abs, UNARY_SHAPES, np.abs, lambda t, a: a.abs()),
+    OpSpec(ops.Clip, ag.clip, UNARY_SHAPES, np.clip, lambda t, a, a_min, a_max: a.clamp(a_min, a_max),
+           params=[dict(a_min=-0.5, a_max=0.5), dict(a_min=None, a_max=0.2), dict(a_min=-0.3, a_max=None)]),
+    OpSpec(ops.Maximum, ag.maximum, BINARY_SHAPES, np.maximum, lambda t, a, b: t.maximum(a, b)),
+    OpSpec(ops.Minimum, ag.minimum, BINARY_SHAPES, np.minimum, lambda t, a, b: t.minimum(a, b)),
+    # linear algebra
+    OpSpec(ops.MatMul, ag.matmul, [((3, 4), (4, 2)), ((4,), (4, 3)), ((3, 4), (4,)), ((4,), (4,)),
+                                  ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2))],
+           np.matmul, lambda t, a, b: a @ b),
+    # shape
+    OpSpec(ops.Expand, ag.expand, [((3, 1),), ((1,),)], lambda x, shape: np.broadcast_to(x, shape),
+           lambda t, x, shape: x.expand(*shape), params=[dict(shape=(2, 3, 4))]),
+    OpSpec(ops.Reshape, ag.reshape, [((3, 4),)], np.reshape, lambda t, x, shape: x.reshape(shape),
+           params=[dict(shape=(2, 6)), dict(shape=(-1,)), dict(shape=(4, 1, 3))]),
+    OpSpec(ops.Transpose, ag.transpose, [((2, 3, 4),)], np.transpose,
+           lambda t, x, axes: x.permute(*(axes or range(x.ndim - 1, -1, -1))),
+           params=[dict(axes=None), dict(axes=(1, 0, 2)), dict(axes=(2, 0, 1))]),
+    OpSpec(ops.Squeeze, ag.squeeze, [((3, 1, 4, 1),)], np.squeeze,
+           lambda t, x, axis: x.squeeze(axis) if axis is not None else x.squeeze(),
+           params=[dict(axis=None), dict(axis=1), dict(axis=(1, 3))]),
+    OpSpec(ops.Unsqueeze, ag.unsqueeze, [((3, 4),)], np.expand_dims, lambda t, x, axis: x.unsqueeze(axis),
+           params=[dict(axis=0), dict(axis=-1), dict(axis=1)]),
+    OpSpec(ops.GetItem, ag.getitem, [((4, 5),)], lambda x, index: x[index], lambda t, x, index: x[index],
+           params=[dict(index=(slice(1, 3), slice(None, None, 2))), dict(index=np.array([0, 2, 2, 3])),
+                   dict(index=(np.array([0, 1, 1]), np.array([4, 0, 0]))), dict(index=(Ellipsis, 1)),
+                   dict(index=(None, 2))]),
+    OpSpec(ops.Concat, lambda *xs, axis: ag.concat(xs, axis), [((2, 3), (2, 2), (2, 1))],
+           lambda *xs, axis: np.concatenate(xs, axis), lambda t, *xs, axis: t.cat(xs, axis), params=[dict(axis=1)]),
+    OpSpec(ops.Stack, lambda *xs, axis: ag.stack(xs, axis), [((2, 3), (2, 3))],
+           lambda *xs, axis: np.stack(xs, axis), lambda t, *xs, axis: t.stack(xs, axis),
+           params=[dict(axis=0), dict(axis=-1)]),
+    OpSpec(ops.Pad, ag.pad, [((2, 3),)], np.pad, None, params=[dict(pad_width=((1, 0), (2, 1))), dict(pad_width=1)]),
+    # reductions
+    OpSpec(ops.Sum, ag.sum, [((2, 3, 4),)], np.sum, lambda t, x, axis=None, keepdims=False:
+           x.sum(dim=axis, keepdim=keepdims) if axis is not None else x.sum(), params=REDUCE_PARAMS),
+    OpSpec(ops.Mean, ag.mean, [((2, 3, 4),)], np.mean, lambda t, x, axis=None, keepdims=False:
+           x.mean(dim=axis, keepdim=keepdims) if axis is not None else x.mean(), params=REDUCE_PARAMS),
+    OpSpec(ops.Max, ag.max, [((2, 3, 4),)], np.max, lambda t, x, axis=None, keepdims=False:
+           x.amax(dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims), params=REDUCE_PARAMS),
+    OpSpec(ops.Min, ag.min, [((2, 3, 4),)], np.min, lambda t, x, axis=None, keepdims=False:
+           x.amin(dim=axis if axis is not None else tuple(range(x.ndim)), keepdim=keepdims), params=REDUCE_PARAMS),
+    OpSpec(ops.Var, ag.var, [((2, 3, 4),)], np.var, lambda t, x, axis=None, ddof=0, keepdims=False:
+           x.var(dim=axis, correction=ddof, keepdim=keepdims),
+           params=REDUCE_PARAMS + [dict(axis=1, ddof=1)]),
+    # activations
+    OpSpec(ops.Sigmoid, ag.sigmoid, UNARY_SHAPES, lambda x: 1 / (1 + np.exp(-x)), lambda t, x: x.sigmoid(), low=-4, high=4),
+    OpSpec(ops.Tanh, ag.tanh, UNARY_SHAPES, np.tanh, lambda t, x: x.tanh(), low=-3, high=3),
+    OpSpec(ops.ReLU, ag.relu, UNARY_SHAPES, lambda x: np.maximum(x, 0), lambda t, x: x.relu()),
+    OpSpec(ops.LeakyReLU, ag.leaky_relu, UNARY_SHAPES, lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
+           lambda t, x, negative_slope=0.01: t.nn.functional.leaky_relu(x, negative_slope),
+           params=[dict(), dict(negative_slope=0.2)]),
+    OpSpec(ops.ELU, ag.elu, UNARY_SHAPES, lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
+           lambda t, x, alpha=1.0: t.nn.functional.elu(x, alpha), params=[dict(), dict(alpha=0.5)], low=-2, high=2),
+    OpSpec(ops.Softmax, ag.softmax, [((3, 5),), ((2, 3, 4),)], lambda x, axis=-1: _softmax(x, axis),
+           lambda t, x, axis=-1: x.softmax(axis), params=[dict(), dict(axis=0)], low=-3, high=3),
+    OpSpec(ops.LogSoftmax, ag.log_softmax, [((3, 5),), ((2, 3, 4),)], lambda x, axis=-1: np.log(_softmax(x, axis)),
+           lambda t, x, axis=-1: x.log_softmax(axis), params=[dict(), dict(axis=0)], low=-3, high=3),
+    # convolution and pooling
+    OpSpec(ops.Conv2d, ag.conv2d, [((2, 3, 7, 7), (4, 3, 3, 3), (4,)), ((1, 4, 6, 5), (6, 4, 2, 3), (6,))], conv2d_loop,
+           lambda t, x, w, b, **p: t.nn.functional.conv2d(x, w, b, **p),
+           params=[dict(), dict(stride=2, padding=1), dict(padding=(1, 2), dilation=2), dict(stride=(1, 2), groups=1)]),
+    OpSpec(ops.Conv2d, lambda x, w, b, **p: ag.conv2d(x, w, b, groups=2, **p), [((2, 4, 6, 6), (6, 2, 3, 3), (6,))],
+           lambda x, w, b, **p: conv2d_loop(x, w, b, groups=2, **p),
+           lambda t, x, w, b, **p: t.nn.functional.conv2d(x, w, b, groups=2, **p),
+           params=[dict(), dict(stride=2, padding=1, dilation=1)]),
+    OpSpec(ops.Conv2d, lambda x, w: ag.conv2d(x, w), [((2, 2, 5, 5), (3, 2, 2, 2))], lambda x, w: conv2d_loop(x, w),
+           lambda t, x, w: t.nn.functional.conv2d(x, w)),
+    OpSpec(ops.MaxPool2d, ag.max_pool2d, [((2, 3, 6, 7),)], pool2d_loop,
+           lambda t, x, **p: t.nn.functional.max_pool2d(x, **p), params=POOL_PARAMS),
+    OpSpec(ops.AvgPool2d, ag.avg_pool2d, [((2, 3, 6, 7),)],
+           lambda x, **p: pool2d_loop(x, reduce=np.mean, fill=0.0, **p),
+           lambda t, x, **p: t.nn.functional.avg_pool2d(x, **p), params=POOL_PARAMS),
+    # normalization and regularization
+    OpSpec(ops.BatchNorm, _bn, [((6, 3), (3,), (3,)), ((4, 3, 2, 3), (3,), (3,)), ((5, 3, 4), (3,), (3,))], _bn_ref,
+           _torch_bn, params=[dict(training=True), dict(training=False)]),
+    OpSpec(ops.Dropout, _dropout, [((4, 5),), ((2, 3, 4),)], _dropout_ref, None, params=[dict(p=0.3), dict(p=0.8)]),
+    # losses
+    OpSpec(ops.CrossEntropy, lambda x, **p: ag.cross_entropy(x, _targets(x.shape), **p), [((5, 4),), ((1, 3),)],
+           lambda x, reduction: _reduced(-np.log(_softmax(x, 1))[np.arange(len(x)), _targets(x.shape)], reduction),
+           lambda t, x, **p: t.nn.functional.cross_entropy(x, t.as_tensor(_targets(x.shape)), **p),
+           params=REDUCTIONS, low=-3, high=3),
+    OpSpec(ops.NLLLoss, lambda x, **p: ag.nll_loss(x, _targets(x.shape), **p), [((5, 4),)],
+           lambda x, reduction: _reduced(-x[np.arange(len(x)), _targets(x.shape)], reduction),
+           lambda t, x, **p: t.nn.functional.nll_loss(x, t.as_tensor(_targets(x.shape)), **p), params=REDUCTIONS),
+    OpSpec(ops.MultiMarginLoss, lambda x, **p: ag.multi_margin_loss(x, _targets(x.shape), **p), [((6, 4),)],
+           lambda x, reduction, margin=1.0: _reduced(
+               (np.maximum(0, margin - x[np.arange(len(x)), _targets(x.shape)][:, None] + x).sum(1) - margin) / x.shape[1],
+               reduction),
+           lambda t, x, **p: t.nn.functional.multi_margin_loss(x, t.as_tensor(_targets(x.shape)), **p),
+           params=REDUCTIONS + [dict(reduction="mean", margin=0.5)], low=-2, high=2),
+    OpSpec(ops.BCEWithLogits, ag.binary_cross_entropy_with_logits, [((4, 3), (4, 3)), ((5,), (5,))],
+           lambda x, t, reduction: _reduced(-(t * np.log(1 / (1 + np.exp(-x))) + (1 - t) * np.log(1 - 1 / (1 + np.exp(-x)))),
+                                            reduction),
+           lambda t, x, y, **p: t.nn.functional.binary_cross_entropy_with_logits(x, y, **p),
+           params=REDUCTIONS, low=0.05, high=0.95),
+    OpSpec(ops.MSELoss, ag.mse_loss, [((4, 3), (4, 3)), ((5,), (5,))], lambda a, b, reduction: _reduced((a - b) ** 2, reduction),
+           lambda t, a, b, **p: t.nn.functional.mse_loss(a, b, **p), params=REDUCTIONS),
+]

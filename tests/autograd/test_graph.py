@@ -1,0 +1,247 @@
+"""Graph semantics: topological backward, accumulation, release after backward, grad mode."""
+
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd as ag
+from autograd.op import Op
+
+
+def leaf(*shape, seed=0, dtype=np.float64):
+    return ag.tensor(np.random.default_rng(seed).standard_normal(shape).astype(dtype), requires_grad=True)
+
+
+def test_diamond_sums_both_paths():
+    x = leaf(3)
+    a = x * 2
+    b = x.exp()
+    (a * b).sum().backward()
+    expected = 2 * np.exp(x.value) + 2 * x.value * np.exp(x.value)
+    np.testing.assert_allclose(x.grad, expected)
+
+
+def test_one_node_used_many_times():
+    x = leaf(4)
+    y = x * x * x + x
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, 3 * x.value**2 + 1)
+
+
+def test_each_op_runs_backward_once():
+    calls = []
+
+    class Counted(Op):
+        """y = x;  dx = g (counts its backward calls)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(1)
+            return (grad,)
+
+    x = leaf(3)
+    h = Counted.apply(x)
+    (h * 2 + h * 3 + h).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(x.grad, np.full(3, 6.0))
+
+
+def test_hundred_thousand_op_chain_backpropagates():
+    x = ag.tensor(np.array([1.0]), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y = y + 1.0
+    y.backward(np.ones(1))
+    assert x.grad.tolist() == [1.0]
+
+
+def test_wide_fan_out_accumulates():
+    x = leaf(2)
+    total = ag.stack([x * float(i) for i in range(1000)]).sum()
+    total.backward()
+    np.testing.assert_allclose(x.grad, np.full(2, sum(range(1000))))
+
+
+def test_leaf_grads_accumulate_until_zeroed():
+    x = leaf(3)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, np.full(3, 5.0))
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, np.full(3, 3.0))
+
+
+def test_non_leaf_grad_kept_only_with_retain_grad():
+    x = leaf(3)
+    h = x * 2
+    k = x * 3
+    h.retain_grad()
+    (h * k).sum().backward()
+    np.testing.assert_allclose(h.grad, k.value)
+    assert k.grad is None
+
+
+def test_second_backward_through_released_graph_raises():
+    x = leaf(3)
+    loss = (x.exp() * 2).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="already released.*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf(3)
+    loss = (x.exp() * 2).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 4 * np.exp(x.value))
+
+
+def test_intermediates_are_freed_after_backward_while_loss_lives():
+    x = leaf(50)
+    h = x.exp()
+    hidden = weakref.ref(h)
+    saved = weakref.ref(h.source.ctx)
+    loss = (h * h).sum()
+    del h
+    gc.collect()
+    assert hidden() is not None  # the live graph holds the intermediate
+    loss.backward()
+    gc.collect()
+    assert hidden() is None and saved() is None
+    assert loss.value.shape == ()
+
+
+def test_skeleton_remains_after_backward():
+    x = leaf(2, 3)
+    w = leaf(3, 4, seed=1)
+    loss = (x @ w).relu().sum()
+    loss.backward()
+    node = loss.source
+    assert node.released and node.op is ag.ops.Sum and node.output_meta == (((), np.dtype(np.float64)),)
+    relu = node.parents[0]
+    assert relu.op is ag.ops.ReLU and relu.input_meta == (((2, 4), np.dtype(np.float64)),)
+    matmul = relu.parents[0]
+    assert matmul.op is ag.ops.MatMul and matmul.parents == (None, None)
+    assert matmul.inputs[0] is x and matmul.inputs[1] is w  # the leaves stay reachable
+
+
+def test_no_grad_records_nothing_and_restores():
+    x = leaf(3)
+    with ag.no_grad():
+        y = x * 2
+        assert not ag.is_grad_enabled()
+        with ag.enable_grad():
+            z = x * 2
+    assert ag.is_grad_enabled()
+    assert not y.requires_grad and y.source is None
+    assert z.requires_grad and z.source is not None
+
+
+def test_no_grad_as_decorator():
+    @ag.no_grad()
+    def infer(t):
+        return t * 2
+
+    out = infer(leaf(3))
+    assert out.source is None and ag.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    seen = {}
+
+    def worker():
+        seen["enabled"] = ag.is_grad_enabled()
+
+    with ag.no_grad():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert seen["enabled"] is True
+
+
+def test_detach_cuts_the_graph():
+    x = leaf(3)
+    y = (x * 2).detach()
+    assert y.is_leaf and not y.requires_grad
+    (x * y).sum().backward()
+    np.testing.assert_allclose(x.grad, y.value)
+
+
+def test_in_place_change_of_saved_array_is_refused():
+    x = leaf(3)
+    w = leaf(3, seed=1)
+    loss = (x * w).sum()
+    w.value += 1.0
+    with pytest.raises(RuntimeError, match="Mul saved for backward was modified in place"):
+        loss.backward()
+
+
+def test_replacing_value_keeps_the_saved_array():
+    x = leaf(3)
+    w = leaf(3, seed=1)
+    old = w.value
+    loss = (x * w).sum()
+    w.value = w.value + 1.0
+    loss.backward()
+    np.testing.assert_allclose(x.grad, old)
+
+
+def test_hooks_see_and_replace_gradients():
+    x = leaf(3)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.copy()))
+    handle = x.register_hook(lambda g: g * 10)
+    h.sum().backward()
+    np.testing.assert_allclose(seen[0], np.ones(3))
+    np.testing.assert_allclose(x.grad, np.full(3, 20.0))
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad, np.full(3, 2.0))
+
+
+def test_gradients_of_two_leaves_are_independent_arrays():
+    a, b = leaf(3), leaf(3, seed=1)
+    (a + b).sum().backward()
+    a.grad *= 5
+    np.testing.assert_allclose(b.grad, np.ones(3))
+    assert a.grad.flags.writeable
+
+
+def test_seed_gradient_is_not_aliased():
+    x = leaf(3)
+    seed = np.ones(3)
+    x.backward(seed)
+    x.grad += 1
+    np.testing.assert_allclose(seed, np.ones(3))
+
+
+def test_multi_output_op():
+    class SplitHalves(Op):
+        """(y1, y2) = halves of x;  dx = concat(g1, g2)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            half = len(x) // 2
+            return x[:half].copy(), x[half:].copy()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return (np.concatenate([g1, g2]),)
+
+    x = leaf(4)
+    first, second = SplitHalves.apply(x)
+    (first * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0, 0.0, 0.0])
+    assert second.source is first.source

@@ -7,7 +7,7 @@
 """
 
 from autograd.tensor import TensorNode, tensor  # first: the op modules import it
-from autograd.graph import OpNode, enable_grad, is_grad_enabled, no_grad
+from autograd.graph import OpNode, enable_grad, gradient_summary, is_grad_enabled, no_grad, record_grad_stats
 from autograd.op import OP_REGISTRY, Context, Op
 from autograd.broadcast import sum_to_shape
 from autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
@@ -21,7 +21,7 @@ from autograd.ops import (
 
 __all__ = [
     "OP_REGISTRY", "Context", "GradcheckError", "Op", "OpNode", "TensorNode",
-    "enable_grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad", "numerical_gradient", "rel_error",
+    "enable_grad", "gradcheck", "gradient_summary", "record_grad_stats", "is_grad_enabled", "manual_seed", "no_grad", "numerical_gradient", "rel_error",
     "sum_to_shape", "tensor",
     "abs", "add", "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "clip", "concat", "conv2d",
     "cross_entropy", "div", "dropout", "elu", "exp", "expand", "getitem", "leaky_relu", "log", "log_softmax",

@@ -57,6 +57,34 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class record_grad_stats(contextlib.ContextDecorator):
+    """Inside, backward stores gradient statistics on every OpNode it passes (`node.grad_stats`).
+
+    Off by default so that ordinary training pays nothing; graph drawings use it to colour tensors
+    by gradient health.
+    """
+
+    def __enter__(self):
+        self._previous = getattr(_mode, "grad_stats", False)
+        _mode.grad_stats = True
+        return self
+
+    def __exit__(self, *exc):
+        _mode.grad_stats = self._previous
+        return False
+
+
+def gradient_summary(grad: np.ndarray) -> dict:
+    """Norm, mean and max magnitude, and the fraction of exact zeros of one gradient array."""
+    magnitude = np.abs(grad)
+    return {
+        "norm": float(np.sqrt((magnitude.astype(np.float64) ** 2).sum())),
+        "mean_abs": float(magnitude.mean()) if grad.size else 0.0,
+        "max_abs": float(magnitude.max()) if grad.size else 0.0,
+        "zero_fraction": float((grad == 0).mean()) if grad.size else 0.0,
+    }
+
+
 class OpNode:
     """One application of an op: the op class, its context, its settings, inputs and outputs.
 
@@ -66,7 +94,8 @@ class OpNode:
     enough to draw the graph without holding any intermediate array.
     """
 
-    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton")
+    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton",
+                 "grad_stats")
 
     def __init__(self, op, ctx, inputs, params):
         self.op = op
@@ -77,6 +106,7 @@ class OpNode:
         self.output_meta = ()
         self.saved_versions = ()
         self._skeleton = None
+        self.grad_stats = None
 
     def set_outputs(self, outputs) -> None:
         # Outputs are held weakly: each output holds its node, and a strong link back would keep
@@ -176,6 +206,7 @@ def _check_grad(node, i, grad, tensor):
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) * grad into every leaf's `.grad` that requires it."""
     leaf_grads = {}
+    record_stats = getattr(_mode, "grad_stats", False)
     if root.source is None:
         leaf_grads[root] = grad
     else:
@@ -196,6 +227,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                     )
             if len(out_grads) > 1 and any(g is None for g in out_grads):
                 out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
+            if record_stats:
+                node.grad_stats = tuple(gradient_summary(g) for g in out_grads)
             in_grads = node.op.backward(node.ctx, *out_grads)
             if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
                 got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__

@@ -245,3 +245,19 @@ def test_multi_output_op():
     (first * 3).sum().backward()
     np.testing.assert_allclose(x.grad, [3.0, 3.0, 0.0, 0.0])
     assert second.source is first.source
+
+
+def test_gradient_statistics_only_when_asked():
+    x = leaf(4, 3)
+    loss = (x - 0.5).relu().sum()
+    loss.backward()
+    assert loss.source.grad_stats is None
+    x = leaf(4, 3)
+    shifted = x - 10.0  # every element negative: the ReLU passes no gradient
+    loss = shifted.relu().sum()
+    with ag.record_grad_stats():
+        loss.backward()
+    assert loss.source.grad_stats[0]["norm"] == 1.0
+    relu_out = loss.source.parents[0].grad_stats[0]
+    assert relu_out["norm"] == pytest.approx(np.sqrt(12)) and relu_out["zero_fraction"] == 0.0
+    assert shifted.source.grad_stats[0]["zero_fraction"] == 1.0

@@ -82,7 +82,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     analytic = [np.zeros(t.shape) if t.grad is None else t.grad for t in checked]
     for t, g in zip(checked, saved):
         t.grad = g
-    for position, (t, a) in enumerate(zip(checked, analytic)):
+    for t, a in zip(checked, analytic):
         numeric = numerical_gradient(scalar, t, eps)
         excess = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
         if excess.size and excess.max() > 0:

@@ -94,8 +94,7 @@ class OpNode:
     enough to draw the graph without holding any intermediate array.
     """
 
-    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton",
-                 "grad_stats")
+    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton", "grad_stats")
 
     def __init__(self, op, ctx, inputs, params):
         self.op = op

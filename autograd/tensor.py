@@ -32,8 +32,18 @@ class TensorNode:
     [2.0, 4.0]
     """
 
-    __slots__ = ("_value", "grad", "_requires_grad", "source", "_index", "name", "_version",
-                 "_retains_grad", "_hooks", "__weakref__")
+    __slots__ = (
+        "_value",
+        "grad",
+        "_requires_grad",
+        "source",
+        "_index",
+        "name",
+        "_version",
+        "_retains_grad",
+        "_hooks",
+        "__weakref__",
+    )
     # Make numpy hand `ndarray + tensor` to our reflected operators instead of looping over it.
     __array_ufunc__ = None
 

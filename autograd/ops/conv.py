@@ -51,7 +51,12 @@ def _scatter_windows(shape, dtype, padding, kernel, stride, dilation, grad_at):
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             top, left = i * dilation[0], j * dilation[1]
-            dxp[:, :, top : top + stride[0] * (oh - 1) + 1 : stride[0], left : left + stride[1] * (ow - 1) + 1 : stride[1]] += grad_at(i, j)
+            dxp[
+                :,
+                :,
+                top : top + stride[0] * (oh - 1) + 1 : stride[0],
+                left : left + stride[1] * (ow - 1) + 1 : stride[1],
+            ] += grad_at(i, j)
     return dxp[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
 
@@ -111,7 +116,12 @@ class Conv2d(Op):
         if need_x:
             d_cols = np.matmul(g_mat, w_mat).transpose(1, 0, 2).reshape(n, oh, ow, x_shape[1], *kernel)
             dx = _scatter_windows(
-                x_shape, grad.dtype, padding, kernel, stride, dilation,
+                x_shape,
+                grad.dtype,
+                padding,
+                kernel,
+                stride,
+                dilation,
                 lambda i, j: d_cols[:, :, :, :, i, j].transpose(0, 3, 1, 2),
             )
         return dx, dw, db

@@ -109,7 +109,8 @@ class BCEWithLogits(Op):
     def forward(ctx, logits, target, *, reduction="mean"):
         if target.shape != logits.shape:
             raise ValueError(
-                f"binary_cross_entropy_with_logits: target must have the input's shape {logits.shape}, got {target.shape}"
+                "binary_cross_entropy_with_logits: target must have the input's shape "
+                f"{logits.shape}, got {target.shape}"
             )
         target = target.astype(logits.dtype, copy=False)
         ctx.save_for_backward(logits, target)

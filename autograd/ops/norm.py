@@ -16,14 +16,21 @@ class BatchNorm(Op):
     """y = (x - mean) / sqrt(var + eps) * w + b over every axis but 1;  dx through the batch statistics."""
 
     @staticmethod
-    def forward(ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None, training=False,
-                momentum=0.1, eps=1e-5):
+    def forward(
+        ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None, training=False, momentum=0.1, eps=1e-5
+    ):
         axes = _channel_axes("batch_norm", x)
         channels = x.shape[1]
-        for name, array in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                            ("running_var", running_var)):
+        for name, array in (
+            ("weight", weight),
+            ("bias", bias),
+            ("running_mean", running_mean),
+            ("running_var", running_var),
+        ):
             if array is not None and np.shape(array) != (channels,):
-                raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, got {np.shape(array)}")
+                raise ValueError(
+                    f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, got {np.shape(array)}"
+                )
         per_channel = (1, channels) + (1,) * (x.ndim - 2)
         if training:
             count = x.size // channels
@@ -60,7 +67,9 @@ class BatchNorm(Op):
             if ctx.training:
                 # The batch mean and variance depend on x too: project out their two directions.
                 dx = inv_std * (
-                    d_hat - d_hat.mean(axis=axes, keepdims=True) - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)
+                    d_hat
+                    - d_hat.mean(axis=axes, keepdims=True)
+                    - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)
                 )
             else:
                 dx = d_hat * inv_std
@@ -86,8 +95,7 @@ class Dropout(Op):
         return (grad * mask,)
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalization with PyTorch's functional signature.
 
     In training it normalizes with the batch statistics and updates `running_mean` / `running_var`
@@ -95,8 +103,16 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     """
     running_mean = getattr(running_mean, "value", running_mean)
     running_var = getattr(running_var, "value", running_var)
-    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, training=training,
-                           momentum=momentum, eps=eps)
+    return BatchNorm.apply(
+        x,
+        weight,
+        bias,
+        running_mean=running_mean,
+        running_var=running_var,
+        training=training,
+        momentum=momentum,
+        eps=eps,
+    )
 
 
 def dropout(x, p=0.5, training=True):

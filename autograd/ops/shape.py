@@ -126,7 +126,8 @@ class Concat(Op):
         for x in xs[1:]:
             if x.ndim != xs[0].ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape)) if i != axis):
                 raise ValueError(
-                    f"concat: all inputs must have the same shape except along axis {axis}, got {xs[0].shape} and {x.shape}"
+                    f"concat: all inputs must have the same shape except along axis {axis}, "
+                    f"got {xs[0].shape} and {x.shape}"
                 )
         ctx.axis, ctx.ends = axis, np.cumsum([x.shape[axis] for x in xs])[:-1]
         return np.concatenate(xs, axis=axis)

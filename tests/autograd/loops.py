@@ -26,7 +26,12 @@ def conv2d_loop(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)
             g = o // f_group
             for i in range(oh):
                 for j in range(ow):
-                    patch = xp[b, g * c_group : (g + 1) * c_group, i * sh : i * sh + dh * kh : dh, j * sw : j * sw + dw * kw : dw]
+                    patch = xp[
+                        b,
+                        g * c_group : (g + 1) * c_group,
+                        i * sh : i * sh + dh * kh : dh,
+                        j * sw : j * sw + dw * kw : dw,
+                    ]
                     out[b, o, i, j] = (patch * weight[o]).sum() + (0 if bias is None else bias[o])
     return out
 

@@ -142,7 +142,9 @@ def test_wrong_gradient_shape_names_the_op():
             return (np.ones(5),)
 
     x = ag.tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"BadShape.backward: gradient 0 must have the input's shape \(3,\).*got \(5,\)"):
+    with pytest.raises(
+        RuntimeError, match=r"BadShape.backward: gradient 0 must have the input's shape \(3,\).*got \(5,\)"
+    ):
         BadShape.apply(x).sum().backward()
 
 
@@ -169,12 +171,22 @@ def test_defining_an_op_registers_it():
 def test_methods_match_functions():
     x = ag.tensor(np.random.default_rng(0).standard_normal((3, 4)))
     pairs = [
-        (x.sum(axis=1), ag.sum(x, axis=1)), (x.mean(), ag.mean(x)), (x.max(axis=0), ag.max(x, axis=0)),
-        (x.min(), ag.min(x)), (x.var(ddof=1), ag.var(x, ddof=1)), (x.exp(), ag.exp(x)),
-        (x.relu(), ag.relu(x)), (x.sigmoid(), ag.sigmoid(x)), (x.tanh(), ag.tanh(x)),
-        (x.softmax(), ag.softmax(x)), (x.log_softmax(0), ag.log_softmax(x, 0)),
-        (x.leaky_relu(0.1), ag.leaky_relu(x, 0.1)), (x.elu(), ag.elu(x)), (x.abs(), ag.abs(x)),
-        (x.clip(-0.1, 0.1), ag.clip(x, -0.1, 0.1)), (x.unsqueeze(0).squeeze(0), x),
+        (x.sum(axis=1), ag.sum(x, axis=1)),
+        (x.mean(), ag.mean(x)),
+        (x.max(axis=0), ag.max(x, axis=0)),
+        (x.min(), ag.min(x)),
+        (x.var(ddof=1), ag.var(x, ddof=1)),
+        (x.exp(), ag.exp(x)),
+        (x.relu(), ag.relu(x)),
+        (x.sigmoid(), ag.sigmoid(x)),
+        (x.tanh(), ag.tanh(x)),
+        (x.softmax(), ag.softmax(x)),
+        (x.log_softmax(0), ag.log_softmax(x, 0)),
+        (x.leaky_relu(0.1), ag.leaky_relu(x, 0.1)),
+        (x.elu(), ag.elu(x)),
+        (x.abs(), ag.abs(x)),
+        (x.clip(-0.1, 0.1), ag.clip(x, -0.1, 0.1)),
+        (x.unsqueeze(0).squeeze(0), x),
     ]
     for a, b in pairs:
         np.testing.assert_array_equal(a.value, b.value)

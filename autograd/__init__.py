@@ -8,7 +8,15 @@
 
 from autograd.broadcast import sum_to_shape
 from autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
-from autograd.graph import OpNode, enable_grad, gradient_summary, is_grad_enabled, no_grad, record_grad_stats
+from autograd.graph import (
+    OpNode,
+    detect_anomaly,
+    enable_grad,
+    gradient_summary,
+    is_grad_enabled,
+    no_grad,
+    record_grad_stats,
+)
 from autograd.op import OP_REGISTRY, Context, Op
 from autograd.ops import (
     abs,
@@ -67,6 +75,7 @@ __all__ = [
     "Op",
     "OpNode",
     "TensorNode",
+    "detect_anomaly",
     "enable_grad",
     "gradcheck",
     "gradient_summary",

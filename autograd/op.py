@@ -6,7 +6,7 @@ An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps Tensor
 
 import numpy as np
 
-from autograd.graph import OpNode, is_grad_enabled
+from autograd.graph import OpNode, anomaly_enabled, check_forward_anomaly, is_grad_enabled
 from autograd.tensor import TensorNode
 
 OP_REGISTRY: dict[str, type["Op"]] = {}
@@ -85,6 +85,8 @@ class Op:
         record = is_grad_enabled() and True in needs_grad
         ctx = Context(tuple(needs_grad) if record else ())
         out = cls.forward(ctx, *arrays, **params)
+        if anomaly_enabled():
+            check_forward_anomaly(cls, ctx, arrays, out if isinstance(out, tuple) else (out,))
         if not record:
             if isinstance(out, tuple):
                 return tuple(TensorNode._wrap(o, None, 0) for o in out)

@@ -18,6 +18,19 @@ from autograd.broadcast import sum_to_shape
 _mode = threading.local()
 
 
+def memory_root(array):
+    """The object that owns the memory `array` views (the array itself when it owns its data)."""
+    base = getattr(array, "base", None)
+    while base is not None:
+        array, base = base, getattr(base, "base", None)
+    return array
+
+
+def version_owner(tensor):
+    """The tensor whose version counter `tensor` shares: views count changes with their base."""
+    return tensor if tensor._base is None else tensor._base
+
+
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()` on this thread."""
     return getattr(_mode, "enabled", True)
@@ -178,8 +191,19 @@ class OpNode:
         self.output_meta = tuple((t.shape, t.dtype) for t in outputs)
         saved = self.ctx.saved
         if saved:
-            owners = [t for t in self.inputs if t is not None] + list(outputs)
-            self.saved_versions = tuple((t, t._version) for t in owners if any(a is t._value for a in saved))
+            # A saved array may be a view (MatMul saves w.T): match it to a tensor by the memory it
+            # views, and watch that tensor's version owner, which every view of it bumps too.
+            owners = [(memory_root(t._value), t) for t in self.inputs if t is not None]
+            owners += [(memory_root(t._value), t) for t in outputs]
+            versions = {}
+            for array in saved:
+                root = memory_root(array) if isinstance(array, np.ndarray) else None
+                for owner_root, t in owners:
+                    if owner_root is root:
+                        owner = version_owner(t)
+                        versions[id(owner)] = (owner, owner._version)
+                        break
+            self.saved_versions = tuple(versions.values())
 
     @property
     def released(self) -> bool:

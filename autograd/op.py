@@ -6,7 +6,7 @@ An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps Tensor
 
 import numpy as np
 
-from autograd.graph import OpNode, anomaly_enabled, check_forward_anomaly, is_grad_enabled
+from autograd.graph import OpNode, anomaly_enabled, check_forward_anomaly, is_grad_enabled, memory_root, version_owner
 from autograd.tensor import TensorNode
 
 OP_REGISTRY: dict[str, type["Op"]] = {}
@@ -87,18 +87,26 @@ class Op:
         out = cls.forward(ctx, *arrays, **params)
         if anomaly_enabled():
             check_forward_anomaly(cls, ctx, arrays, out if isinstance(out, tuple) else (out,))
-        if not record:
-            if isinstance(out, tuple):
-                return tuple(TensorNode._wrap(o, None, 0) for o in out)
-            return TensorNode._wrap(out, None, 0)
-        node = OpNode(cls, ctx, inputs, params)
+        node = OpNode(cls, ctx, inputs, params) if record else None
         if isinstance(out, tuple):
             outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
+        else:
+            outputs = (TensorNode._wrap(out, node, 0),)
+        for output in outputs:
+            if output._value.base is not None:
+                _share_version(output, inputs)
+        if record:
             node.set_outputs(outputs)
-            return outputs
-        output = TensorNode._wrap(out, node, 0)
-        node.set_outputs((output,))
-        return output
+        return outputs if isinstance(out, tuple) else outputs[0]
+
+
+def _share_version(output: TensorNode, inputs) -> None:
+    """An output that views an input's memory counts its in-place changes with that input."""
+    root = memory_root(output._value)
+    for t in inputs:
+        if isinstance(t, TensorNode) and memory_root(t._value) is root:
+            output._base = version_owner(t)
+            return
 
 
 def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:

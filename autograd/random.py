@@ -11,8 +11,8 @@ def manual_seed(seed: int) -> None:
     >>> manual_seed(0); a = generator().random(); manual_seed(0); a == generator().random()
     True
     """
-    global _generator
-    _generator = np.random.default_rng(seed)
+    # Reseeded in place, so code that kept a reference to the generator sees the new sequence too.
+    _generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
 
 
 def generator() -> np.random.Generator:

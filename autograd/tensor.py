@@ -40,6 +40,7 @@ class TensorNode:
         "_index",
         "name",
         "_version",
+        "_base",
         "_retains_grad",
         "_hooks",
         "__weakref__",
@@ -58,6 +59,7 @@ class TensorNode:
         self._index = 0
         self.name = name
         self._version = 0
+        self._base = None
         self._retains_grad = False
         self._hooks = ()
 
@@ -74,6 +76,7 @@ class TensorNode:
         t._index = index
         t.name = None
         t._version = 0
+        t._base = None
         t._retains_grad = False
         t._hooks = ()
         return t
@@ -88,7 +91,7 @@ class TensorNode:
         # `t.value += 1` assigns the same array back after changing it in place: count that, so a
         # graph that saved this array refuses to backpropagate through stale values.
         if new is self._value:
-            self._version += 1
+            graph.version_owner(self)._version += 1
         else:
             new = _default_dtype(new)
             if self._requires_grad:

@@ -10,11 +10,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from autograd.op import Op
 
 
-def _pair(where: str, name: str, value, minimum: int) -> tuple:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or any(not isinstance(v, (int, np.integer)) or v < minimum for v in pair):
+def pair(where: str, name: str, value, minimum: int) -> tuple:
+    """`value` as a pair of ints >= `minimum` (an int means the same for height and width)."""
+    values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != 2 or any(not isinstance(v, (int, np.integer)) or v < minimum for v in values):
         raise ValueError(f"{where}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return tuple(int(v) for v in pair)
+    return tuple(int(v) for v in values)
 
 
 def _check_nchw(where: str, x: np.ndarray) -> None:
@@ -66,9 +67,9 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1):
         _check_nchw("conv2d", x)
-        stride = _pair("conv2d", "stride", stride, 1)
-        padding = _pair("conv2d", "padding", padding, 0)
-        dilation = _pair("conv2d", "dilation", dilation, 1)
+        stride = pair("conv2d", "stride", stride, 1)
+        padding = pair("conv2d", "padding", padding, 0)
+        dilation = pair("conv2d", "dilation", dilation, 1)
         if weight.ndim != 4:
             raise ValueError(f"conv2d: weight must have 4 dims (F, C/groups, KH, KW), got shape {weight.shape}")
         n, c, h, w = x.shape
@@ -129,9 +130,9 @@ class Conv2d(Op):
 
 def _pool_geometry(where, x, kernel_size, stride, padding):
     _check_nchw(where, x)
-    kernel = _pair(where, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None else _pair(where, "stride", stride, 1)
-    padding = _pair(where, "padding", padding, 0)
+    kernel = pair(where, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else pair(where, "stride", stride, 1)
+    padding = pair(where, "padding", padding, 0)
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{where}: padding must be at most half the kernel size {kernel}, got {padding}")
     size = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])

@@ -261,3 +261,22 @@ def test_gradient_statistics_only_when_asked():
     relu_out = loss.source.parents[0].grad_stats[0]
     assert relu_out["norm"] == pytest.approx(np.sqrt(12)) and relu_out["zero_fraction"] == 0.0
     assert shifted.source.grad_stats[0]["zero_fraction"] == 1.0
+
+
+def test_in_place_change_seen_through_a_saved_view():
+    # MatMul saves w.T, a view of w: changing w in place must still be caught.
+    x = leaf(2, 3)
+    w = leaf(4, 3, seed=1)
+    loss = (x @ w.T).sum()
+    w.value -= 1.0
+    with pytest.raises(RuntimeError, match=r"MatMul saved for backward was modified in place.*shape \(4, 3\)"):
+        loss.backward()
+
+
+def test_in_place_change_of_a_view_is_seen_by_its_base():
+    x = leaf(2, 3)
+    flat = x.reshape(6)
+    loss = (x * x).sum()
+    flat.value += 1.0  # writes through the view into x's memory
+    with pytest.raises(RuntimeError, match="Mul saved for backward was modified in place"):
+        loss.backward()

@@ -1,0 +1,53 @@
+"""nodegrad's neural-network library: Module and Parameter, layers, losses, initializers, checkpoints.
+
+>>> import numpy as np, nn
+>>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+>>> loss = nn.CrossEntropyLoss()(net(np.ones((2, 4), np.float32)), np.array([0, 2]))
+>>> loss.backward(); [name for name, p in net.named_parameters() if p.grad is not None]
+['0.weight', '0.bias', '2.weight', '2.bias']
+"""
+
+from nn import data, functional, init, utils
+from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.checkpoint import load, save
+from nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from nn.linear import Flatten, Identity, Linear
+from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
+from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, RemovableHandle, Sequential
+from nn.norm import BatchNorm1d, BatchNorm2d, Dropout
+
+__all__ = [
+    "IncompatibleKeys",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "RemovableHandle",
+    "Sequential",
+    "data",
+    "functional",
+    "init",
+    "utils",
+    "ELU",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "load",
+    "save",
+    "AvgPool2d",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
+    "Identity",
+    "Linear",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "MSELoss",
+    "MultiMarginLoss",
+    "NLLLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout",
+]

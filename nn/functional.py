@@ -1,0 +1,138 @@
+"""Functional forms under PyTorch's names and argument names: thin wrappers over autograd's ops.
+
+The only translation is PyTorch's `dim` to the engine's `axis`; losses take `reduction` by keyword
+so that a PyTorch-style positional `weight` can never be mistaken for it.
+
+>>> import numpy as np
+>>> relu(np.array([-1.0, 2.0])).value.tolist(), softmax(np.zeros(2), dim=0).value.tolist()
+([0.0, 2.0], [0.5, 0.5])
+"""
+
+import math
+
+import autograd as ag
+from autograd import TensorNode
+
+
+def relu(input) -> TensorNode:
+    """max(input, 0)."""
+    return ag.relu(input)
+
+
+def leaky_relu(input, negative_slope: float = 0.01) -> TensorNode:
+    """input where positive, negative_slope * input elsewhere."""
+    return ag.leaky_relu(input, negative_slope)
+
+
+def elu(input, alpha: float = 1.0) -> TensorNode:
+    """input where positive, alpha * (exp(input) - 1) elsewhere."""
+    return ag.elu(input, alpha)
+
+
+def sigmoid(input) -> TensorNode:
+    """1 / (1 + exp(-input)), without overflow."""
+    return ag.sigmoid(input)
+
+
+def tanh(input) -> TensorNode:
+    """tanh(input)."""
+    return ag.tanh(input)
+
+
+def softmax(input, dim: int = -1) -> TensorNode:
+    """Probabilities along `dim`."""
+    return ag.softmax(input, axis=dim)
+
+
+def log_softmax(input, dim: int = -1) -> TensorNode:
+    """Log-probabilities along `dim`, computed stably (not the log of a softmax)."""
+    return ag.log_softmax(input, axis=dim)
+
+
+def linear(input, weight, bias=None) -> TensorNode:
+    """input @ weight.T + bias, with weight shaped (out_features, in_features) as PyTorch.
+
+    >>> import numpy as np
+    >>> linear(np.ones((1, 2)), np.array([[1.0, 2.0]]), np.array([0.5])).value.tolist()
+    [[3.5]]
+    """
+    output = ag.matmul(input, ag.transpose(weight))
+    return output if bias is None else output + bias
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> TensorNode:
+    """2-D cross-correlation of an NCHW input with weight (out, in / groups, kH, kW), as PyTorch."""
+    return ag.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0) -> TensorNode:
+    """Max over kernel windows of an NCHW input; stride defaults to the kernel size."""
+    return ag.max_pool2d(input, kernel_size, stride, padding)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0) -> TensorNode:
+    """Mean over kernel windows of an NCHW input (zero padding counted); stride defaults to the kernel size."""
+    return ag.avg_pool2d(input, kernel_size, stride, padding)
+
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> TensorNode:
+    """Batch normalization; in training, `running_mean` / `running_var` (ndarrays) are updated in place."""
+    return ag.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def dropout(input, p: float = 0.5, training: bool = True):
+    """Zero each element with probability p and scale the rest by 1/(1-p); `input` itself when not training."""
+    return ag.dropout(input, p, training)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> TensorNode:
+    """Merge the axes start_dim..end_dim into one, as torch.flatten.
+
+    >>> import numpy as np
+    >>> flatten(np.zeros((2, 3, 4, 5)), 1, 2).shape
+    (2, 12, 5)
+    """
+    shape = tuple(input.shape)
+    ndim = max(len(shape), 1)
+    if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim):
+        raise ValueError(f"flatten: start_dim and end_dim must lie in [{-ndim}, {ndim}), got {start_dim}, {end_dim}")
+    start, end = start_dim % ndim, end_dim % ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim must not come after end_dim, got {start_dim} and {end_dim}")
+    return ag.reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+
+def cross_entropy(input, target, *, reduction: str = "mean") -> TensorNode:
+    """Softmax cross-entropy from logits (N, C) and integer class targets (N,)."""
+    return ag.cross_entropy(input, target, reduction)
+
+
+def nll_loss(input, target, *, reduction: str = "mean") -> TensorNode:
+    """Negative log-likelihood from log-probabilities (N, C) and integer class targets (N,)."""
+    return ag.nll_loss(input, target, reduction)
+
+
+def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, *, reduction: str = "mean") -> TensorNode:
+    """The multiclass hinge loss sum_{j != y} max(0, margin - x_y + x_j) / C (only p=1 is supported)."""
+    if p != 1:
+        raise ValueError(f"multi_margin_loss: only p=1 is supported, got p={p!r}")
+    return ag.multi_margin_loss(input, target, margin, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, *, reduction: str = "mean") -> TensorNode:
+    """Logistic loss from logits; `target` holds probabilities of the same shape."""
+    return ag.binary_cross_entropy_with_logits(input, target, reduction)
+
+
+def mse_loss(input, target, *, reduction: str = "mean") -> TensorNode:
+    """Squared error (input - target)**2."""
+    return ag.mse_loss(input, target, reduction)

@@ -1,0 +1,30 @@
+"""nodegrad's optimizers, learning-rate schedulers and the Solver training loop.
+
+>>> import numpy as np, autograd as ag, optim
+>>> w = ag.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward(); opt.step(); opt.zero_grad()
+>>> w.value.tolist()
+[0.800000011920929, -1.600000023841858]
+"""
+
+from optim.adagrad import Adagrad
+from optim.adam import Adam, AdamW
+from optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
+from optim.optimizer import Optimizer
+from optim.rmsprop import RMSprop
+from optim.sgd import SGD
+from optim.solver import Solver
+
+__all__ = [
+    "Adagrad", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
+    "Optimizer", "RMSprop", "ReduceLROnPlateau", "SGD", "Solver", "StepLR",
+]

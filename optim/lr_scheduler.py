@@ -1,0 +1,284 @@
+"""Learning-rate schedulers: each `step()` sets the "lr" of every param group of an optimizer, as in PyTorch.
+
+Schedules are written in PyTorch's chainable form: the lr of an epoch is computed from the current lr,
+not from a closed formula, so two schedulers on one optimizer compose and the values equal PyTorch's.
+A scheduler is stepped once at construction (epoch 0), then once per epoch after `optimizer.step()`.
+"""
+
+import math
+
+from optim.optimizer import Optimizer, plain
+
+
+def _check_count(where: str, name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {value!r}")
+
+
+class LRScheduler:
+    """Base class: subclasses define `get_lr()`, the lr of each group at epoch `last_epoch`.
+
+    Construction records each group's starting lr as "initial_lr" (kept by `base_lrs`) and runs the
+    step to epoch 0.
+
+    Raises:
+        TypeError: `optimizer` is not an `optim.Optimizer`.
+    """
+
+    needs_metric = False  # whether step() takes the epoch's metric (the Solver passes its validation accuracy)
+
+    def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: optimizer must be an optim.Optimizer, "
+                            f"got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self.step()
+
+    def get_lr(self) -> list[float]:
+        """The lr of each group for epoch `last_epoch`, computed from the groups' current lrs."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and write the new learning rates into the optimizer's groups."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the last `step()` set, one per param group."""
+        return list(self._last_lr)
+
+    def _current(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """Every attribute but the optimizer: numbers, strings and (copied) lists of numbers."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore the attributes saved by `state_dict()` (also after a trip through `nn.save`)."""
+        for key, value in state_dict.items():
+            value = plain(value)
+            setattr(self, key, list(value) if isinstance(value, tuple) else value)
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by `gamma` every `step_size` epochs.
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = StepLR(sgd, step_size=2, gamma=0.5); lrs = []
+    >>> for _ in range(5):
+    ...     s.step(); lrs.append(s.get_last_lr()[0])
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        _check_count("StepLR", "step_size", step_size)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size:
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by `gamma` at each epoch listed in `milestones` (twice if listed twice).
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = MultiStepLR(sgd, milestones=[1, 3], gamma=0.5); lrs = []
+    >>> for _ in range(4):
+    ...     s.step(); lrs.append(s.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1):
+        for m in milestones:
+            _check_count("MultiStepLR", "each milestone", m, minimum=0)
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        hits = self.milestones.count(self.last_epoch)
+        if not hits:
+            return self._current()
+        return [lr * self.gamma ** hits for lr in self._current()]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by `gamma` every epoch (the course Solver's `lr_decay`).
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = ExponentialLR(sgd, gamma=0.5); s.step(); s.step(); s.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float):
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Follow half a cosine from the base lr down to `eta_min` over `T_max` epochs, then back up, and so on.
+
+    At epoch t the lr is eta_min + (base - eta_min) * (1 + cos(pi t / T_max)) / 2, computed recursively
+    as PyTorch does.
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = CosineAnnealingLR(sgd, T_max=2); lrs = []
+    >>> for _ in range(4):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.5, 0.0, 0.5, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
+        _check_count("CosineAnnealingLR", "T_max", T_max)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t, period, low = self.last_epoch, self.T_max, self.eta_min
+        if t == 0:
+            return self._current()
+        if (t - 1 - period) % (2 * period) == 0:
+            # Leaving the trough, where the ratio below would divide by 1 + cos(pi) = 0.
+            rise = (1 - math.cos(math.pi / period)) / 2
+            return [lr + (base - low) * rise for lr, base in zip(self._current(), self.base_lrs, strict=True)]
+        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+        return [ratio * (lr - low) + low for lr in self._current()]
+
+
+class LinearLR(LRScheduler):
+    """Scale the lr by a factor going linearly from `start_factor` to `end_factor` over `total_iters` epochs.
+
+    The usual warm-up: LinearLR(opt, start_factor=0.1, total_iters=5) grows the lr tenfold in 5 epochs.
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = LinearLR(sgd, start_factor=0.25, total_iters=3); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(4):
+    ...     s.step(); lrs.append(s.get_last_lr()[0])
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5):
+        if not 0.0 < start_factor <= 1.0:
+            raise ValueError(f"LinearLR: start_factor must lie in (0, 1], got {start_factor!r}")
+        if not 0.0 <= end_factor <= 1.0:
+            raise ValueError(f"LinearLR: end_factor must lie in [0, 1], got {end_factor!r}")
+        _check_count("LinearLR", "total_iters", total_iters)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t, start, end = self.last_epoch, self.start_factor, self.end_factor
+        if t == 0:
+            return [lr * start for lr in self._current()]
+        if t > self.total_iters:
+            return self._current()
+        # The ratio of consecutive factors start + (end - start) * t / total_iters.
+        ratio = 1.0 + (end - start) / (self.total_iters * start + (t - 1) * (end - start))
+        return [lr * ratio for lr in self._current()]
+
+
+# (mode, threshold_mode) -> is `metric` better than `best` by more than `threshold`?
+_IS_BETTER = {
+    ("min", "rel"): lambda metric, best, threshold: metric < best * (1.0 - threshold),
+    ("min", "abs"): lambda metric, best, threshold: metric < best - threshold,
+    ("max", "rel"): lambda metric, best, threshold: metric > best * (1.0 + threshold),
+    ("max", "abs"): lambda metric, best, threshold: metric > best + threshold,
+}
+_WORST = {"min": math.inf, "max": -math.inf}
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the lr by `factor` when a metric has not improved for more than `patience` epochs.
+
+    `step(metric)` takes the epoch's metric: mode "min" for a loss, "max" for an accuracy. An improvement
+    must beat the best value by `threshold` (relative: best * (1 -/+ threshold); absolute: best -/+
+    threshold). After a reduction, `cooldown` epochs pass before bad epochs count again; no lr goes
+    below its group's `min_lr`, and changes smaller than `eps` are skipped.
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = ReduceLROnPlateau(sgd, factor=0.5, patience=1)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0, 2.0]:   # two bad epochs > patience: halve
+    ...     s.step(loss)
+    >>> s.get_last_lr()
+    [0.25]
+    """
+
+    needs_metric = True
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | list[float] = 0.0, eps: float = 1e-8):
+        where = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        if mode not in _WORST:
+            raise ValueError(f"{where}: mode must be one of {sorted(_WORST)}, got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{where}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
+        if not 0.0 <= factor < 1.0:
+            raise ValueError(f"{where}: factor must lie in [0, 1), got {factor!r}")
+        _check_count(where, "patience", patience, minimum=0)
+        _check_count(where, "cooldown", cooldown, minimum=0)
+        groups = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
+        if len(min_lrs) != groups:
+            raise ValueError(f"{where}: min_lr must be a number or a list of {groups} (one per group), "
+                             f"got {len(min_lrs)} values")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
+        self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
+        self.best = _WORST[mode]
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = self._current()
+
+    def step(self, metric: float) -> None:
+        """Record the epoch's metric and reduce the learning rates if it has plateaued."""
+        metric = float(metric)
+        self.last_epoch += 1
+        if _IS_BETTER[self.mode, self.threshold_mode](metric, self.best, self.threshold):
+            self.best = metric
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = self._current()
+
+
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR", "ReduceLROnPlateau",
+           "StepLR"]

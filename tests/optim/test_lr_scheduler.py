@@ -1,0 +1,116 @@
+"""Learning-rate schedulers without PyTorch: their sequences from closed formulas, checks and state_dict."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import optim
+
+
+def _sgd(lr: float = 1.0, groups: int = 1):
+    params = [ag.tensor(np.zeros(1), requires_grad=True) for _ in range(groups)]
+    return optim.SGD([{"params": [p], "lr": lr * (i + 1)} for i, p in enumerate(params)], lr=lr)
+
+
+def _sequence(scheduler, epochs: int, metrics=None) -> list:
+    lrs = [scheduler.get_last_lr()[0]]
+    for epoch in range(epochs):
+        scheduler.step() if metrics is None else scheduler.step(metrics[epoch])
+        lrs.append(scheduler.get_last_lr()[0])
+    return lrs
+
+
+def test_step_lr_decays_every_step_size_epochs_and_records_initial_lr():
+    opt = _sgd(0.5, groups=2)
+    scheduler = optim.StepLR(opt, step_size=2, gamma=0.1)
+    assert scheduler.base_lrs == [0.5, 1.0] and opt.param_groups[1]["initial_lr"] == 1.0
+    np.testing.assert_allclose(_sequence(scheduler, 5), [0.5 * 0.1 ** (t // 2) for t in range(6)])
+    np.testing.assert_allclose(scheduler.get_last_lr(), [0.5e-2, 1e-2])
+
+
+def test_multistep_lr_counts_repeated_milestones():
+    lrs = _sequence(optim.MultiStepLR(_sgd(), milestones=[4, 2, 4], gamma=0.5), 5)
+    np.testing.assert_allclose(lrs, [1, 1, 0.5, 0.5, 0.125, 0.125])
+
+
+def test_exponential_lr_is_the_course_lr_decay():
+    np.testing.assert_allclose(_sequence(optim.ExponentialLR(_sgd(), gamma=0.95), 10), 0.95 ** np.arange(11))
+
+
+def test_cosine_annealing_follows_the_closed_formula_through_two_periods():
+    T, low = 6, 0.1
+    expected = [low + (1 - low) * (1 + math.cos(math.pi * t / T)) / 2 for t in range(2 * T + 3)]
+    np.testing.assert_allclose(_sequence(optim.CosineAnnealingLR(_sgd(), T_max=T, eta_min=low), 2 * T + 2), expected)
+
+
+def test_linear_lr_warms_up_then_holds():
+    lrs = _sequence(optim.LinearLR(_sgd(2.0), start_factor=0.25, end_factor=0.75, total_iters=4), 6)
+    np.testing.assert_allclose(lrs, [0.5, 0.75, 1.0, 1.25, 1.5, 1.5, 1.5])
+
+
+def test_plateau_waits_for_patience_then_cools_down_and_stops_at_min_lr():
+    scheduler = optim.ReduceLROnPlateau(_sgd(), factor=0.5, patience=1, cooldown=1, min_lr=0.2)
+    metrics = [5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3]
+    # 2 bad epochs > patience halve the lr; the cooldown epoch after a cut does not count, so the next
+    # cut comes 3 epochs later; the third cut stops at min_lr and a fourth would change nothing.
+    assert _sequence(scheduler, len(metrics), metrics) == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2,
+                                                          0.2, 0.2]
+
+
+def test_plateau_in_max_mode_with_an_absolute_threshold():
+    scheduler = optim.ReduceLROnPlateau(_sgd(), mode="max", factor=0.1, patience=0, threshold=0.05,
+                                        threshold_mode="abs")
+    # 0.52 is not better than 0.5 by more than 0.05: a bad epoch, and patience 0 reduces at once.
+    assert _sequence(scheduler, 3, [0.5, 0.52, 0.6]) == [1, 1, 0.1, 0.1]
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda o: optim.StepLR(o, step_size=0), "step_size"),
+    (lambda o: optim.MultiStepLR(o, milestones=[2, -1]), "milestone"),
+    (lambda o: optim.CosineAnnealingLR(o, T_max=0), "T_max"),
+    (lambda o: optim.LinearLR(o, start_factor=0.0), "start_factor"),
+    (lambda o: optim.LinearLR(o, end_factor=1.5), "end_factor"),
+    (lambda o: optim.LinearLR(o, total_iters=2.5), "total_iters"),
+    (lambda o: optim.ReduceLROnPlateau(o, mode="maximum"), "mode"),
+    (lambda o: optim.ReduceLROnPlateau(o, threshold_mode="relative"), "threshold_mode"),
+    (lambda o: optim.ReduceLROnPlateau(o, factor=1.0), "factor"),
+    (lambda o: optim.ReduceLROnPlateau(o, patience=-1), "patience"),
+    (lambda o: optim.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), "min_lr"),
+])
+def test_invalid_arguments_raise_value_error_naming_them(make, name):
+    with pytest.raises(ValueError, match=name):
+        make(_sgd())
+
+
+@pytest.mark.parametrize("scheduler_class", [optim.ExponentialLR, optim.ReduceLROnPlateau])
+def test_a_scheduler_needs_an_optimizer(scheduler_class):
+    with pytest.raises(TypeError, match="optimizer must be an optim.Optimizer, got list"):
+        scheduler_class([ag.tensor([1.0], requires_grad=True)], 0.5)
+
+
+SCHEDULES = [
+    lambda o: optim.StepLR(o, step_size=3, gamma=0.5),
+    lambda o: optim.MultiStepLR(o, milestones=[2, 6], gamma=0.5),
+    lambda o: optim.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
+    lambda o: optim.LinearLR(o, start_factor=0.1, total_iters=8),
+    lambda o: optim.ReduceLROnPlateau(o, factor=0.5, patience=1, cooldown=1),
+]
+
+
+@pytest.mark.parametrize("make", SCHEDULES)
+def test_state_dict_resumes_the_same_sequence(make):
+    metrics = [3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1]
+    uses_metric = make(_sgd()).needs_metric
+    straight = _sequence(make(_sgd()), 12, metrics if uses_metric else None)
+    first_opt = _sgd()
+    first = make(first_opt)
+    head = _sequence(first, 5, metrics[:5] if uses_metric else None)
+    # As in PyTorch, build the scheduler first, then load the optimizer's state and the scheduler's.
+    second_opt = _sgd()
+    second = make(second_opt)
+    second_opt.load_state_dict(first_opt.state_dict())
+    second.load_state_dict({k: np.asarray(v) for k, v in first.state_dict().items()})  # as if read from disk
+    tail = _sequence(second, 7, metrics[5:] if uses_metric else None)
+    np.testing.assert_array_equal(head + tail[1:], straight)

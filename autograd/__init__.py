@@ -1,4 +1,4 @@
-"""nodegrad's autograd engine: TensorNode, OpNode, Op, the op library and gradient checking.
+"""nodegrad's autograd engine: TensorNode, OpNode, Op, the op library, gradient checking and `viz`.
 
 >>> import numpy as np, autograd as ag
 >>> x = ag.tensor(np.ones((2, 3)), requires_grad=True)
@@ -6,6 +6,7 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
+from autograd import viz
 from autograd.broadcast import sum_to_shape
 from autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
 from autograd.graph import (
@@ -66,7 +67,7 @@ from autograd.ops import (
     var,
 )
 from autograd.random import manual_seed
-from autograd.tensor import TensorNode, tensor  # first: the op modules import it
+from autograd.tensor import TensorNode, tensor
 
 __all__ = [
     "OP_REGISTRY",
@@ -132,4 +133,5 @@ __all__ = [
     "transpose",
     "unsqueeze",
     "var",
+    "viz",
 ]

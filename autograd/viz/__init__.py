@@ -1,0 +1,37 @@
+"""Pictures of the graph and of training: DOT drawings of what led to a tensor, and training plots.
+
+`to_dot` and `render` need the `graphviz` Python package (and `render` the Graphviz `dot` program);
+the plots need matplotlib. Both are imported only when called, so `import autograd` stays light.
+"""
+
+from autograd.viz.dot import (
+    COLLAPSE_MAX_BLOCK,
+    COLLAPSE_MIN_REPEATS,
+    DEAD_ZERO_FRACTION,
+    EXPLODING_MAX_ABS,
+    HEALTH_COLOURS,
+    VANISHING_MEAN_ABS,
+    VANISHING_NORM,
+    gradient_health,
+    op_label,
+    render,
+    to_dot,
+)
+from autograd.viz.plots import image_grid, plot_decision_boundary, plot_history
+
+__all__ = [
+    "COLLAPSE_MAX_BLOCK",
+    "COLLAPSE_MIN_REPEATS",
+    "DEAD_ZERO_FRACTION",
+    "EXPLODING_MAX_ABS",
+    "HEALTH_COLOURS",
+    "VANISHING_MEAN_ABS",
+    "VANISHING_NORM",
+    "gradient_health",
+    "image_grid",
+    "op_label",
+    "plot_decision_boundary",
+    "plot_history",
+    "render",
+    "to_dot",
+]

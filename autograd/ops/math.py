@@ -84,36 +84,38 @@ class Clip(Op):
         return (grad * inside,)
 
 
-class Maximum(Op):
-    """y = max(a, b);  the gradient goes to the larger input, half to each on ties (as in PyTorch)."""
+class _Choose(Op):
+    """Shared by Maximum and Minimum: the chosen input gets the gradient, ties split it (as PyTorch)."""
+
+    @staticmethod
+    def _share_of_a(a_wins, tied, dtype):
+        # Only the share of `a` is saved (one array instead of both inputs); `b` gets the rest.
+        return np.where(tied, 0.5, a_wins).astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share_a,) = ctx.saved
+        return grad * share_a, grad * (1 - share_a)
+
+
+class Maximum(_Choose):
+    """y = max(a, b);  da = g where a > b, db = g where b > a, half each on ties."""
 
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("maximum", np.maximum, a, b)
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(_Choose._share_of_a(a > b, a == b, y.dtype))
         return y
 
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved
-        share_a = (a > b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
 
-
-class Minimum(Op):
-    """y = min(a, b);  the gradient goes to the smaller input, half to each on ties (as in PyTorch)."""
+class Minimum(_Choose):
+    """y = min(a, b);  da = g where a < b, db = g where b < a, half each on ties."""
 
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("minimum", np.minimum, a, b)
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(_Choose._share_of_a(a < b, a == b, y.dtype))
         return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved
-        share_a = (a < b) + 0.5 * (a == b)
-        return grad * share_a, grad * (1 - share_a)
 
 
 def exp(x):

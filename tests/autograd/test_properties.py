@@ -154,6 +154,15 @@ def test_pooling_matches_a_direct_loop(case, kind):
     out = fn(x, **params)
     np.testing.assert_allclose(out.value, pool2d_loop(x.value, reduce=reduce, fill=fill, **params), atol=1e-12)
     assert ag.gradcheck(lambda t: fn(t, **params), [x])
+    torch = _optional_torch()
+    if torch is not None:
+        tx = torch.tensor(x.value, requires_grad=True)
+        torch_fn = {"max": torch.nn.functional.max_pool2d, "avg": torch.nn.functional.avg_pool2d}[kind]
+        projection = np.random.default_rng(10).standard_normal(out.shape)
+        torch_fn(tx, **params).backward(torch.tensor(projection))
+        x.grad = None
+        fn(x, **params).backward(projection)
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), atol=1e-12)
 
 
 def test_max_pool_gives_tied_gradient_to_the_first_maximum_like_pytorch():

@@ -14,7 +14,9 @@ from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
 from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, RemovableHandle, Sequential
+from nn.monitor import Monitor
 from nn.norm import BatchNorm1d, BatchNorm2d, Dropout
+from nn.scopes import record_scopes
 
 __all__ = [
     "IncompatibleKeys",
@@ -50,4 +52,6 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "Dropout",
+    "record_scopes",
+    "Monitor",
 ]

@@ -17,7 +17,9 @@ from autograd.viz.dot import (
     render,
     to_dot,
 )
+from autograd.viz.flow import plot_gradient_flow, plot_layer_histograms, plot_layer_stats
 from autograd.viz.plots import image_grid, plot_decision_boundary, plot_history
+from autograd.viz.report import write_report
 
 __all__ = [
     "COLLAPSE_MAX_BLOCK",
@@ -34,4 +36,8 @@ __all__ = [
     "plot_history",
     "render",
     "to_dot",
+    "plot_gradient_flow",
+    "plot_layer_histograms",
+    "plot_layer_stats",
+    "write_report",
 ]

@@ -7,7 +7,7 @@
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-from nn import data, functional, init, utils
+from nn import data, datasets, functional, init, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.checkpoint import load, save
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
@@ -26,6 +26,7 @@ __all__ = [
     "RemovableHandle",
     "Sequential",
     "data",
+    "datasets",
     "functional",
     "init",
     "utils",

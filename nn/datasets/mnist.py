@@ -1,0 +1,223 @@
+"""MNIST from the four standard IDX files (gzipped or not): `read_idx`, `load_mnist`, `download_mnist`.
+
+The files are looked for in the folder given, else in $NODEGRAD_MNIST, $NODEGRAD_DATA/mnist and
+~/.cache/nodegrad/mnist. `download_mnist` fetches them from the first mirror that answers and keeps
+a file only when the MD5 of its decompressed bytes is the published one.
+"""
+
+import gzip
+import hashlib
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from nn.datasets.files import candidate_folders, not_found
+from nn.datasets.transforms import prepare_images
+
+# key -> (file name without .gz, IDX magic number)
+FILES = {
+    "train_images": ("train-images-idx3-ubyte", 0x00000803),
+    "train_labels": ("train-labels-idx1-ubyte", 0x00000801),
+    "test_images": ("t10k-images-idx3-ubyte", 0x00000803),
+    "test_labels": ("t10k-labels-idx1-ubyte", 0x00000801),
+}
+# MD5 of each decompressed file, as published with the data set.
+MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+ENV_VAR = "NODEGRAD_MNIST"
+# IDX type byte -> big-endian numpy dtype
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """The array held by the bytes of one (decompressed) IDX file.
+
+    The header is two zero bytes, a type byte, the number of dimensions, then each size as a
+    big-endian uint32; the values follow in row-major order.
+
+    Raises:
+        ValueError: a bad magic number, an unknown type, or a body that is not the size the header says.
+
+    >>> parse_idx(bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6])).tolist()
+    [[1, 2, 3], [4, 5, 6]]
+    """
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"read_idx: {name} is not an IDX file: it must start with two zero bytes, got {data[:4]!r}")
+    type_code, ndim = data[2], data[3]
+    if type_code not in IDX_DTYPES:
+        raise ValueError(
+            f"read_idx: {name} has the unknown IDX type 0x{type_code:02x}, "
+            f"expected one of {', '.join(f'0x{c:02x}' for c in IDX_DTYPES)}"
+        )
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"read_idx: {name} is cut short: a {ndim}-dim header needs {header} bytes, got {len(data)}")
+    shape = tuple(int(n) for n in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_DTYPES[type_code])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise ValueError(
+            f"read_idx: {name} has a header for shape {shape} ({expected} bytes of values), "
+            f"got {len(data) - header} bytes after the header"
+        )
+    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        data = f.read()
+    # Decide by content, not by name: some copies are gzipped without the suffix or the reverse.
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def read_idx(path) -> np.ndarray:
+    """The array in the IDX file at `path`, gzipped or plain, in native byte order.
+
+    Raises:
+        ValueError: the file is not a well-formed IDX file (see `parse_idx`).
+    """
+    path = Path(path)
+    return parse_idx(_read_bytes(path), str(path))
+
+
+def _file_in(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def download_mnist(path=None, mirrors=None, timeout: float = 30.0) -> Path:
+    """Fetch the MNIST files that `path` (default: the first folder `load_mnist` searches) lacks.
+
+    Each file is tried on each of `mirrors` (default `MIRRORS`) in turn; it is kept (gzipped, written
+    atomically) only when the MD5 of its decompressed bytes is the one in `MD5`.
+
+    Returns:
+        The folder holding the four files.
+
+    Raises:
+        RuntimeError: a file could not be fetched with the right checksum from any mirror; the message
+            lists each mirror's failure.
+    """
+    import urllib.request  # only a download needs it
+
+    mirrors = MIRRORS if mirrors is None else mirrors
+    folder = candidate_folders(path, ENV_VAR, "mnist")[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, _ in FILES.values():
+        if _file_in(folder, name) is not None:
+            continue
+        failures = []
+        for mirror in mirrors:
+            url = f"{mirror}{name}.gz"
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as response:
+                    payload = response.read()
+                digest = hashlib.md5(gzip.decompress(payload)).hexdigest()
+            except (OSError, EOFError, zlib.error) as error:  # URLError, timeouts and bad gzip are OSErrors
+                failures.append(f"{url}: {error}")
+                continue
+            if digest != MD5[name]:
+                failures.append(f"{url}: MD5 of the decompressed file is {digest}, expected {MD5[name]}")
+                continue
+            _write_atomically(folder / f"{name}.gz", payload)
+            break
+        else:
+            raise RuntimeError(
+                f"download_mnist: could not fetch {name}.gz with the right checksum from any mirror:\n  "
+                + "\n  ".join(failures)
+            )
+    return folder
+
+
+def _write_atomically(path: Path, payload: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _locate(path, download: bool) -> dict:
+    """file name -> path of each of the four files, all from the first folder that has them all."""
+    names = [name for name, _ in FILES.values()]
+    searched = []
+    for folder in candidate_folders(path, ENV_VAR, "mnist"):
+        found = {name: _file_in(folder, name) for name in names}
+        missing = [name for name, file in found.items() if file is None]
+        if not missing:
+            return found
+        searched.append((folder, missing))
+    if not download:
+        hint = (
+            f"Put the files (from {MIRRORS[0]}) in one of these folders, point ${ENV_VAR} at them, "
+            "or call load_mnist(download=True)."
+        )
+        raise not_found("load_mnist", [f"{n}[.gz]" for n in names], searched, hint)
+    folder = download_mnist(path)
+    return {name: _file_in(folder, name) for name in names}
+
+
+def load_mnist(path=None, download: bool = False, flatten: bool = False, normalize: bool = True) -> tuple:
+    """The MNIST training and test sets as (X_train, y_train, X_test, y_test).
+
+    Args:
+        path: the folder holding the four IDX files (gzipped or not). None searches $NODEGRAD_MNIST,
+            $NODEGRAD_DATA/mnist and ~/.cache/nodegrad/mnist, in that order.
+        download: fetch the files into the first folder searched when no folder has them all.
+        flatten: images as (N, 784) rows instead of (N, 1, 28, 28).
+        normalize: images as float32 in [0, 1]; False keeps the raw uint8 values.
+
+    Returns:
+        X_train (60000, 1, 28, 28), y_train (60000,) int64, X_test (10000, 1, 28, 28), y_test (10000,) int64.
+
+    Raises:
+        FileNotFoundError: no folder searched holds all four files (and download is False); the message
+            names the files and every folder searched.
+        ValueError: a file is not what its name says: a wrong magic number, or counts and sizes that disagree.
+    """
+    found = _locate(path, download)
+    folder = next(iter(found.values())).parent
+    arrays = {}
+    for key, (name, magic) in FILES.items():
+        data = _read_bytes(found[name])
+        actual = int.from_bytes(data[:4], "big")
+        if actual != magic:
+            raise ValueError(
+                f"load_mnist: {found[name]} must have the IDX magic number 0x{magic:08x}, got 0x{actual:08x}"
+            )
+        arrays[key] = parse_idx(data, str(found[name]))
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if len(images) != len(labels):
+            raise ValueError(
+                f"load_mnist: the {split} set must have as many labels as images, "
+                f"got {len(images)} images and {len(labels)} labels in {folder}"
+            )
+    if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
+        raise ValueError(
+            f"load_mnist: training and test images must have the same size, "
+            f"got {arrays['train_images'].shape[1:]} and {arrays['test_images'].shape[1:]} in {folder}"
+        )
+    return (
+        prepare_images(arrays["train_images"][:, None], flatten, normalize),
+        arrays["train_labels"].astype(np.int64),
+        prepare_images(arrays["test_images"][:, None], flatten, normalize),
+        arrays["test_labels"].astype(np.int64),
+    )

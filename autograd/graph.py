@@ -15,12 +15,21 @@ import numpy as np
 
 from autograd.broadcast import sum_to_shape
 
-_mode = threading.local()
+
+class _Mode(threading.local):
+    """This thread's switches; the class attributes are every new thread's defaults."""
+
+    grad_enabled = True
+    anomaly = False
+    grad_stats = False
+
+
+MODE = _Mode()
 
 
 def memory_root(array):
     """The object that owns the memory `array` views (the array itself when it owns its data)."""
-    base = getattr(array, "base", None)
+    base = array.base
     while base is not None:
         array, base = base, getattr(base, "base", None)
     return array
@@ -33,7 +42,7 @@ def version_owner(tensor):
 
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()` on this thread."""
-    return getattr(_mode, "enabled", True)
+    return MODE.grad_enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -43,12 +52,12 @@ class _GradMode(contextlib.ContextDecorator):
         self._previous = []
 
     def __enter__(self):
-        self._previous.append(is_grad_enabled())
-        _mode.enabled = self.enabled
+        self._previous.append(MODE.grad_enabled)
+        MODE.grad_enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        _mode.enabled = self._previous.pop()
+        MODE.grad_enabled = self._previous.pop()
         return False
 
 
@@ -87,20 +96,16 @@ class detect_anomaly(contextlib.ContextDecorator):
     """
 
     def __enter__(self):
-        self._previous = anomaly_enabled()
+        self._previous = MODE.anomaly
         self._errstate = np.errstate(divide="ignore", over="ignore", invalid="ignore")
         self._errstate.__enter__()
-        _mode.anomaly = True
+        MODE.anomaly = True
         return self
 
     def __exit__(self, *exc):
-        _mode.anomaly = self._previous
+        MODE.anomaly = self._previous
         self._errstate.__exit__(*exc)
         return False
-
-
-def anomaly_enabled() -> bool:
-    return getattr(_mode, "anomaly", False)
 
 
 def _non_finite(array) -> str | None:
@@ -142,12 +147,12 @@ class record_grad_stats(contextlib.ContextDecorator):
     """
 
     def __enter__(self):
-        self._previous = getattr(_mode, "grad_stats", False)
-        _mode.grad_stats = True
+        self._previous = MODE.grad_stats
+        MODE.grad_stats = True
         return self
 
     def __exit__(self, *exc):
-        _mode.grad_stats = self._previous
+        MODE.grad_stats = self._previous
         return False
 
 
@@ -165,7 +170,8 @@ def gradient_summary(grad: np.ndarray) -> dict:
 class OpNode:
     """One application of an op: the op class, its context, its settings, inputs and outputs.
 
-    While the graph is alive, `inputs` holds the input TensorNodes (None for constants).
+    While the graph is alive, `inputs` holds the input TensorNodes (None for constants that were
+    passed as ndarrays or numbers).
     After `release()` only a skeleton stays: the op, its settings, the shapes and dtypes of inputs
     and outputs, `parents` (the OpNodes that produced the inputs) and the leaves that need grad,
     enough to draw the graph without holding any intermediate array.
@@ -177,7 +183,7 @@ class OpNode:
         self.op = op
         self.ctx = ctx
         self.params = params
-        self.inputs = tuple(x if hasattr(x, "_version") else None for x in inputs)
+        self.inputs = inputs
         self.outputs = ()
         self.output_meta = ()
         self.saved_versions = ()
@@ -188,16 +194,17 @@ class OpNode:
         # Outputs are held weakly: each output holds its node, and a strong link back would keep
         # every intermediate alive through a reference cycle.
         self.outputs = tuple(weakref.ref(t) for t in outputs)
-        self.output_meta = tuple((t.shape, t.dtype) for t in outputs)
+        self.output_meta = tuple((t._value.shape, t._value.dtype) for t in outputs)
         saved = self.ctx.saved
         if saved:
             # A saved array may be a view (MatMul saves w.T): match it to a tensor by the memory it
             # views, and watch that tensor's version owner, which every view of it bumps too.
-            owners = [(memory_root(t._value), t) for t in self.inputs if t is not None]
-            owners += [(memory_root(t._value), t) for t in outputs]
+            owners = [(_root(t._value), t) for t in (*self.inputs, *outputs) if t is not None]
             versions = {}
             for array in saved:
-                root = memory_root(array) if isinstance(array, np.ndarray) else None
+                if not isinstance(array, np.ndarray):
+                    continue
+                root = _root(array)
                 for owner_root, t in owners:
                     if owner_root is root:
                         owner = version_owner(t)
@@ -225,14 +232,25 @@ class OpNode:
 
     def release(self) -> None:
         """Drop the context and the links to intermediate tensors; keep the skeleton."""
-        self._skeleton = (self.parents, self.input_meta)
-        self.inputs = tuple(t if t is not None and t.source is None and t.requires_grad else None for t in self.inputs)
+        parents, meta, leaves = [], [], []
+        for t in self.inputs:
+            source = None if t is None else t.source
+            parents.append(source)
+            meta.append(None if t is None else (t._value.shape, t._value.dtype))
+            leaves.append(t if t is not None and source is None and t._requires_grad else None)
+        self._skeleton = (tuple(parents), tuple(meta))
+        self.inputs = tuple(leaves)
         self.ctx = None
         self.saved_versions = ()
 
     def __repr__(self):
         settings = " ".join(f"{k}={v}" for k, v in self.params.items() if _is_setting(v))
         return f"<OpNode {self.op.__name__}{' ' + settings if settings else ''}>"
+
+
+def _root(array):
+    # The common case, an array that owns its memory, without a function call.
+    return array if array.base is None else memory_root(array)
 
 
 def _is_setting(value) -> bool:
@@ -259,7 +277,7 @@ def _topological_order(root) -> list:
         visited.add(node)
         stack.append((node, True))
         for t in node.inputs:
-            if t is not None and t.source is not None and t.source not in visited and t.requires_grad:
+            if t is not None and t.source is not None and t._requires_grad and t.source not in visited:
                 stack.append((t.source, False))
     order.reverse()
     return order
@@ -293,8 +311,8 @@ def _check_grad(node, i, grad, tensor):
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) * grad into every leaf's `.grad` that requires it."""
     leaf_grads = {}
-    record_stats = getattr(_mode, "grad_stats", False)
-    check_anomaly = anomaly_enabled()
+    record_stats = MODE.grad_stats
+    check_anomaly = MODE.anomaly
     if root.source is None:
         leaf_grads[root] = grad
     else:
@@ -327,9 +345,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                     f"(one per input, None where there is none), got {got}"
                 )
             for i, (tensor, g) in enumerate(zip(node.inputs, in_grads)):
-                if g is None or tensor is None or not tensor.requires_grad:
+                if g is None or tensor is None or not tensor._requires_grad:
                     continue
-                g = _check_grad(node, i, g, tensor)
+                value = tensor._value
+                if g.__class__ is not np.ndarray or g.shape != value.shape or g.dtype != value.dtype:
+                    g = _check_grad(node, i, g, tensor)
                 source = tensor.source
                 if source is None:
                     previous = leaf_grads.get(tensor)

@@ -6,7 +6,7 @@ An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps Tensor
 
 import numpy as np
 
-from autograd.graph import OpNode, anomaly_enabled, check_forward_anomaly, is_grad_enabled, memory_root, version_owner
+from autograd.graph import MODE, OpNode, check_forward_anomaly, memory_root, version_owner
 from autograd.tensor import TensorNode
 
 OP_REGISTRY: dict[str, type["Op"]] = {}
@@ -63,6 +63,7 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
         arrays = []
+        tensors = []
         needs_grad = []
         float_dtype = None
         has_python_numbers = False
@@ -70,11 +71,13 @@ class Op:
             if isinstance(x, TensorNode):
                 value = x._value
                 arrays.append(value)
-                needs_grad.append(x.requires_grad)
+                tensors.append(x)
+                needs_grad.append(x._requires_grad)
                 if float_dtype is None and value.dtype.kind == "f":
                     float_dtype = value.dtype
             else:
                 arrays.append(x)
+                tensors.append(None)
                 needs_grad.append(False)
                 if x is not None and not isinstance(x, np.ndarray):
                     has_python_numbers = True
@@ -82,29 +85,29 @@ class Op:
             # Python numbers take the dtype of the tensors they meet, so float32 stays float32.
             dtype = float_dtype or np.float32
             arrays = [a if a is None or isinstance(a, np.ndarray) else np.asarray(a, dtype=dtype) for a in arrays]
-        record = is_grad_enabled() and True in needs_grad
+        record = MODE.grad_enabled and True in needs_grad
         ctx = Context(tuple(needs_grad) if record else ())
         out = cls.forward(ctx, *arrays, **params)
-        if anomaly_enabled():
+        if MODE.anomaly:
             check_forward_anomaly(cls, ctx, arrays, out if isinstance(out, tuple) else (out,))
-        node = OpNode(cls, ctx, inputs, params) if record else None
+        node = OpNode(cls, ctx, tuple(tensors), params) if record else None
         if isinstance(out, tuple):
             outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
         else:
             outputs = (TensorNode._wrap(out, node, 0),)
         for output in outputs:
             if output._value.base is not None:
-                _share_version(output, inputs)
+                _share_version(output, tensors)
         if record:
             node.set_outputs(outputs)
         return outputs if isinstance(out, tuple) else outputs[0]
 
 
-def _share_version(output: TensorNode, inputs) -> None:
+def _share_version(output: TensorNode, tensors: list) -> None:
     """An output that views an input's memory counts its in-place changes with that input."""
     root = memory_root(output._value)
-    for t in inputs:
-        if isinstance(t, TensorNode) and memory_root(t._value) is root:
+    for t in tensors:
+        if t is not None and memory_root(t._value) is root:
             output._base = version_owner(t)
             return
 

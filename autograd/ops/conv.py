@@ -1,7 +1,10 @@
 """Convolution and pooling over NCHW arrays: Conv2d, MaxPool2d, AvgPool2d.
 
-All three read the input through one strided window view (no copy until a GEMM needs a matrix)
-and send gradients back with one strided add per kernel offset, never a loop over pixels.
+Nothing loops over pixels. Conv2d copies its input once into a channels-last matrix for one GEMM
+and sends the input gradient back with one GEMM and one strided add per kernel offset. The pools
+read the input through strided views, one per kernel offset, and write gradients back the same way.
+Arrays keep NCHW shapes; their memory may be channels-last (strides say so), and the ops that
+follow are written to keep whichever order they are given rather than copy into another.
 """
 
 import numpy as np
@@ -61,6 +64,20 @@ def _scatter_windows(shape, dtype, padding, kernel, stride, dilation, grad_at):
     return dxp[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w]
 
 
+def _offset_view(a, i, j, out_hw, stride, axes=(2, 3)):
+    """The strided view of `a` that kernel offset (i, j) reads (or writes) for every output pixel."""
+    index = [slice(None)] * a.ndim
+    index[axes[0]] = slice(i, i + stride[0] * (out_hw[0] - 1) + 1, stride[0])
+    index[axes[1]] = slice(j, j + stride[1] * (out_hw[1] - 1) + 1, stride[1])
+    return a[tuple(index)]
+
+
+def _empty_in_order_of(shape, like, dtype):
+    """An empty array of `shape` whose axes lie in memory in the order of `like`'s axes."""
+    outer_first = sorted(range(len(shape)), key=lambda axis: -abs(like.strides[axis]))
+    return np.empty([shape[axis] for axis in outer_first], dtype=dtype).transpose(np.argsort(outer_first))
+
+
 class Conv2d(Op):
     """y = cross-correlation of x (N, C, H, W) with w (F, C/groups, KH, KW) + b;  dx, dw, db by GEMMs."""
 
@@ -85,13 +102,21 @@ class Conv2d(Op):
             )
         if bias is not None and bias.shape != (f,):
             raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
-        oh, ow = _out_size("conv2d", (h + 2 * padding[0], w + 2 * padding[1]), (kh, kw), stride, dilation)
-        windows = _windows(_pad_hw(x, padding), (kh, kw), stride, dilation)
-        # One copy turns the windows into the GEMM's matrix: rows are output pixels, columns are
-        # (channel, ki, kj) per group, matching the weight's memory order.
-        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, groups, c_group * kh * kw)
-        w_mat = weight.reshape(groups, f // groups, c_group * kh * kw)
-        out = np.matmul(cols.transpose(1, 0, 2), w_mat.transpose(0, 2, 1))
+        ph, pw = padding
+        oh, ow = _out_size("conv2d", (h + 2 * ph, w + 2 * pw), (kh, kw), stride, dilation)
+        # Channels-last padded input: each row of the GEMM's matrix is then kh*kw runs of contiguous
+        # channels, so the one copy that builds the matrix reads memory in order (twice as fast as
+        # gathering (channel, ki, kj) columns from NCHW).
+        xp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+        xp[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
+        spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+        windows = sliding_window_view(xp, spans, axis=(1, 2))
+        windows = windows[:, :: stride[0], :: stride[1], :, :: dilation[0], :: dilation[1]]
+        # Rows are output pixels, columns (ki, kj, channel) within each group.
+        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n, oh, ow, kh, kw, groups, c_group)
+        cols = cols.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, n * oh * ow, kh * kw * c_group)
+        w_mat = weight.reshape(groups, f // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2)
+        out = np.matmul(cols, w_mat.reshape(groups, f // groups, -1).transpose(0, 2, 1))
         out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
         if bias is not None:
             out += bias
@@ -102,29 +127,31 @@ class Conv2d(Op):
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved
-        x_shape, kernel, stride, padding, dilation = ctx.geometry
-        groups = cols.shape[1]
-        w_mat = weight.reshape(groups, weight.shape[0] // groups, cols.shape[2])
-        f_group = w_mat.shape[1]
+        x_shape, (kh, kw), stride, padding, dilation = ctx.geometry
+        groups = cols.shape[0]
+        f, c_group = weight.shape[:2]
+        f_group = f // groups
         n, _, oh, ow = grad.shape
         need_x, need_w, need_b = ctx.needs_input_grad
+        # Free when grad is channels-last in memory, as this op's own output is.
         g_mat = grad.transpose(0, 2, 3, 1).reshape(n * oh * ow, groups, f_group).transpose(1, 0, 2)
         dx = dw = db = None
         if need_w:
-            dw = np.matmul(g_mat.transpose(0, 2, 1), cols.transpose(1, 0, 2)).reshape(groups * f_group, -1, *kernel)
+            dw = np.matmul(g_mat.transpose(0, 2, 1), cols).reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
         if need_b:
-            db = grad.sum(axis=(0, 2, 3))
+            db = g_mat.sum(axis=1).reshape(f)
         if need_x:
-            d_cols = np.matmul(g_mat, w_mat).transpose(1, 0, 2).reshape(n, oh, ow, x_shape[1], *kernel)
-            dx = _scatter_windows(
-                x_shape,
-                grad.dtype,
-                padding,
-                kernel,
-                stride,
-                dilation,
-                lambda i, j: d_cols[:, :, :, :, i, j].transpose(0, 3, 1, 2),
-            )
+            _, c, h, w = x_shape
+            ph, pw = padding
+            # One GEMM per kernel offset, added straight into a channels-last buffer: no
+            # (N*OH*OW, C*KH*KW) matrix of column gradients, and every add runs over contiguous channels.
+            w_at = np.ascontiguousarray(weight.reshape(groups, f_group, c_group, kh, kw).transpose(3, 4, 0, 1, 2))
+            dxp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=grad.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    part = np.matmul(g_mat, w_at[i, j]).transpose(1, 0, 2).reshape(n, oh, ow, c)
+                    _offset_view(dxp, i * dilation[0], j * dilation[1], (oh, ow), stride, axes=(1, 2))[...] += part
+            dx = dxp[:, ph : ph + h, pw : pw + w, :].transpose(0, 3, 1, 2)
         return dx, dw, db
 
 
@@ -146,25 +173,50 @@ class MaxPool2d(Op):
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride=None, padding=0):
         kernel, stride, padding = _pool_geometry("max_pool2d", x, kernel_size, stride, padding)
-        windows = _windows(_pad_hw(x, padding, -np.inf), kernel, stride, (1, 1))
-        n, c, oh, ow, kh, kw = windows.shape
-        flat = windows.reshape(n, c, oh, ow, kh * kw)
-        # argmax picks the first of tied maxima, which PyTorch rewards too (ties are common on
-        # images with flat zero borders).
-        winner = flat.argmax(axis=-1).astype(np.min_scalar_type(kh * kw))
+        xp = _pad_hw(x, padding, -np.inf)
+        out_hw = _out_size("max_pool2d", xp.shape[2:], kernel, stride, (1, 1))
+        offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+        # One pass per kernel offset over strided views, in the input's memory order: no copy of
+        # the windows and no argmax along a short axis. A strict > keeps the first of tied maxima,
+        # as PyTorch (ties are common after a ReLU). winner only grows (offset k beats the running
+        # maximum only with an index above every earlier one), so max(winner, k * better) updates
+        # it without the branches of a masked assignment.
+        out = _offset_view(xp, 0, 0, out_hw, stride).copy(order="K")
+        winner = np.zeros_like(out, dtype=np.min_scalar_type(len(offsets) - 1))
+        better, candidate = np.empty_like(out, dtype=bool), np.empty_like(winner)
+        for k, (i, j) in enumerate(offsets[1:], start=1):
+            view = _offset_view(xp, i, j, out_hw, stride)
+            np.greater(view, out, out=better)
+            np.maximum(winner, np.multiply(better, winner.dtype.type(k), out=candidate), out=winner)
+            np.maximum(out, view, out=out)
         ctx.save_for_backward(winner)
         ctx.geometry = (x.shape, kernel, stride, padding)
-        return np.take_along_axis(flat, winner[..., None].astype(np.intp), axis=-1)[..., 0]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         (winner,) = ctx.saved
-        x_shape, kernel, stride, padding = ctx.geometry
-        kw = kernel[1]
-        dx = _scatter_windows(
-            x_shape, grad.dtype, padding, kernel, stride, (1, 1), lambda i, j: grad * (winner == i * kw + j)
-        )
-        return (dx,)
+        (n, c, h, w), kernel, stride, padding = ctx.geometry
+        out_hw = winner.shape[2:]
+        # Work in the memory order of the forward's input, which winner keeps: the ReLU backward
+        # that usually comes next then reads its saved output and this gradient in step. A grad in
+        # another order is copied once (a quarter of the input) instead of being read across strides.
+        if grad.strides != winner.strides:
+            laid_out = _empty_in_order_of(grad.shape, winner, grad.dtype)
+            laid_out[...] = grad
+            grad = laid_out
+        dxp = _empty_in_order_of((n, c, h + 2 * padding[0], w + 2 * padding[1]), winner, grad.dtype)
+        disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+        tiled = disjoint and padding == (0, 0) and (h, w) == (out_hw[0] * kernel[0], out_hw[1] * kernel[1])
+        if not tiled:
+            dxp[...] = 0
+        for k, (i, j) in enumerate((i, j) for i in range(kernel[0]) for j in range(kernel[1])):
+            view = _offset_view(dxp, i, j, out_hw, stride)
+            if disjoint:
+                np.multiply(grad, winner == k, out=view)
+            else:
+                view += grad * (winner == k)
+        return (dxp[:, :, padding[0] : padding[0] + h, padding[1] : padding[1] + w],)
 
 
 class AvgPool2d(Op):

@@ -56,8 +56,7 @@ def linear(input, weight, bias=None) -> TensorNode:
     >>> linear(np.ones((1, 2)), np.array([[1.0, 2.0]]), np.array([0.5])).value.tolist()
     [[3.5]]
     """
-    output = ag.matmul(input, ag.transpose(weight))
-    return output if bias is None else output + bias
+    return ag.linear(input, weight, bias)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> TensorNode:

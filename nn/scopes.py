@@ -48,7 +48,7 @@ class record_scopes:
     >>> with nn.record_scopes(net) as scopes:
     ...     out = net(np.ones((2, 3), np.float32))
     >>> sorted((node.op.__name__, path) for node, path in scopes.clusters.items())
-    [('Add', '0'), ('MatMul', '0'), ('ReLU', '1'), ('Transpose', '0')]
+    [('Linear', '0'), ('ReLU', '1')]
     """
 
     def __init__(self, model: Module):

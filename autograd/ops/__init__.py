@@ -18,7 +18,7 @@ from autograd.ops.activation import (
 )
 from autograd.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, add, div, mul, neg, pow, sub
 from autograd.ops.conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
-from autograd.ops.linalg import MatMul, matmul
+from autograd.ops.linalg import Linear, MatMul, linear, matmul
 from autograd.ops.loss import (
     BCEWithLogits,
     CrossEntropy,
@@ -75,6 +75,7 @@ __all__ = [
     "Log",
     "LogSoftmax",
     "MSELoss",
+    "Linear",
     "MatMul",
     "Max",
     "MaxPool2d",
@@ -119,6 +120,7 @@ __all__ = [
     "leaky_relu",
     "log",
     "log_softmax",
+    "linear",
     "matmul",
     "max",
     "max_pool2d",

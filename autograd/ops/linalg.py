@@ -45,3 +45,41 @@ class MatMul(Op):
 def matmul(a, b):
     """Matrix product with numpy's rules.  Raises ValueError when inner dimensions differ."""
     return MatMul.apply(a, b)
+
+
+class Linear(Op):
+    """y = x @ w^T + b;  dx = g @ w, dw = g^T @ x, db = sum(g): fused, so no w^T or bias-add node."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input (..., in_features) and weight (out_features, in_features) must agree, "
+                f"got {x.shape} and {weight.shape}"
+            )
+        if bias is not None and bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        y = np.matmul(x, weight.T)
+        if bias is not None:
+            y += bias  # in place on the fresh product: one activation-sized array instead of two
+        ctx.save_for_backward(x, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])
+        dx = np.matmul(grad, weight) if need_x else None
+        dw = np.matmul(rows.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        db = rows.sum(axis=0) if need_b else None
+        return dx, dw, db
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias with weight shaped (out_features, in_features), as PyTorch's linear.
+
+    >>> linear(np.ones((1, 2)), np.array([[1.0, 2.0]]), np.array([0.5])).value.tolist()
+    [[3.5]]
+    """
+    return Linear.apply(x, weight, bias)

@@ -118,6 +118,20 @@ SPECS = [
         np.matmul,
         lambda t, a, b: a @ b,
     ),
+    OpSpec(
+        ops.Linear,
+        ag.linear,
+        [((4, 3), (5, 3), (5,)), ((2, 4, 3), (2, 3), (2,)), ((3,), (4, 3), (4,))],
+        lambda x, w, b: x @ w.T + b,
+        lambda t, x, w, b: t.nn.functional.linear(x, w, b),
+    ),
+    OpSpec(
+        ops.Linear,
+        lambda x, w: ag.linear(x, w),
+        [((4, 3), (5, 3))],
+        lambda x, w: x @ w.T,
+        lambda t, x, w: t.nn.functional.linear(x, w),
+    ),
     # shape
     OpSpec(
         ops.Expand,

@@ -280,3 +280,17 @@ def test_in_place_change_of_a_view_is_seen_by_its_base():
     flat.value += 1.0  # writes through the view into x's memory
     with pytest.raises(RuntimeError, match="Mul saved for backward was modified in place"):
         loss.backward()
+
+
+def test_fused_linear_equals_its_composition():
+    x, w, b = leaf(5, 3), leaf(4, 3, seed=1), leaf(4, seed=2)
+    fused = ag.linear(x, w, b)
+    fused.backward(np.ones((5, 4)))
+    grads = [t.grad for t in (x, w, b)]
+    for t in (x, w, b):
+        t.grad = None
+    composed = x @ w.T + b
+    composed.backward(np.ones((5, 4)))
+    np.testing.assert_allclose(fused.value, composed.value)
+    for g, t in zip(grads, (x, w, b)):
+        np.testing.assert_allclose(g, t.grad)

@@ -35,11 +35,12 @@ def known_linear():
     return layer
 
 
-def test_array_stats_match_numpy_and_an_empty_array_gives_nan():
-    a = np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32)
+@pytest.mark.parametrize("dtype, rel", [(np.float64, 1e-12), (np.float32, 1e-6)])
+def test_array_stats_match_numpy_and_an_empty_array_gives_nan(dtype, rel):
+    a = np.random.default_rng(0).standard_normal((70, 50)).astype(dtype)
     got = array_stats(a)
     for stat, expected in numpy_stats(a).items():
-        assert got[stat] == pytest.approx(expected, rel=1e-12)
+        assert got[stat] == pytest.approx(expected, rel=rel)
     assert all(np.isnan(v) for v in array_stats(np.zeros(0)).values())
 
 
@@ -228,3 +229,17 @@ def test_conv_filters_and_feature_maps_feed_image_grid(tmp_path):
         feature_maps(model[:2], np.zeros((8, 8)))
     with pytest.raises(ValueError, match=r"must map a batch of 1 to \(1, C, H, W\) maps, got shape \(1, 2\)"):
         feature_maps(model, image)
+
+
+def test_a_large_layer_is_histogrammed_from_a_systematic_sample():
+    from nn.monitor import HISTOGRAM_VALUES
+
+    layer = nn.Linear(400, 300)  # 120,000 weights: more than the histogram reads
+    monitor = Monitor(every=1, bins=16)
+    monitor.record(layer, 0)
+    edges, counts = monitor.histograms("weight")
+    step = -(-layer.weight.value.size // HISTOGRAM_VALUES)
+    sample = layer.weight.value.reshape(-1)[::step]
+    np.testing.assert_array_equal(counts[0], np.histogram(sample, bins=edges)[0])
+    assert counts[0].sum() == sample.size <= HISTOGRAM_VALUES
+    assert monitor.history["weight"]["min"][0] == layer.weight.value.min()  # statistics still see every value

@@ -200,7 +200,7 @@ class OpNode:
             # A saved array may be a view (MatMul saves w.T): match it to a tensor by the memory it
             # views, and watch that tensor's version owner, which every view of it bumps too.
             owners = [(_root(t._value), t) for t in (*self.inputs, *outputs) if t is not None]
-            versions = {}
+            watched = []
             for array in saved:
                 if not isinstance(array, np.ndarray):
                     continue
@@ -208,9 +208,12 @@ class OpNode:
                 for owner_root, t in owners:
                     if owner_root is root:
                         owner = version_owner(t)
-                        versions[id(owner)] = (owner, owner._version)
+                        if owner not in watched:
+                            watched.append(owner)
                         break
-            self.saved_versions = tuple(versions.values())
+            # Flat (tensor, version, tensor, version, ...): pairs would be one more object per saved
+            # array for the garbage collector to scan while the graph lives.
+            self.saved_versions = tuple(item for owner in watched for item in (owner, owner._version))
 
     @property
     def released(self) -> bool:
@@ -324,7 +327,8 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             if out_grads is None:
                 continue
             _retain_output_grads(node, out_grads)
-            for tensor, version in node.saved_versions:
+            versions = node.saved_versions
+            for tensor, version in zip(versions[::2], versions[1::2]):
                 if tensor._version != version:
                     raise RuntimeError(
                         f"backward: an array that {node.op.__name__} saved for backward was modified in place "

@@ -7,11 +7,14 @@ import math
 import os
 import platform
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 
 import autograd
+import nn
+import optim
 
 
 def parse_args(name: str, description: str, argv=None) -> argparse.Namespace:
@@ -90,3 +93,125 @@ def plot(description: str, draw, *args, **kwargs) -> Path | None:
     except ImportError as error:
         print(f"note: no {description}: {error}")
         return None
+
+
+def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
+    """Side-by-side line charts, one per panel, to compare runs (settings, optimizers, depths) on shared axes.
+
+    Each panel is a dict with "lines": {label: (x, y)} and optionally "title", "xlabel", "ylabel",
+    "logx", "logy" (booleans) and "ylim" ((low, high)). Raises ImportError without matplotlib (see `plot`).
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plot_lines: needs matplotlib; run `pip install matplotlib`") from None
+    figure = Figure(figsize=(4.6 * len(panels), 3.8), layout="constrained")
+    FigureCanvasAgg(figure)  # headless, whatever backend the session uses
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        for label, (x, y) in panel["lines"].items():
+            x = np.asarray(x, dtype=np.float64)
+            ax.plot(x, y, marker="o" if len(x) <= 30 else None, markersize=3, linewidth=1, label=label)
+        ax.set(title=panel.get("title", ""), xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""))
+        if panel.get("logx"):
+            ax.set_xscale("log")
+        if panel.get("logy"):
+            ax.set_yscale("log", nonpositive="mask")
+        if "ylim" in panel:
+            ax.set_ylim(*panel["ylim"])
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return str(path)
+
+
+def tile_pictures(path: Path, pictures: list, ncols: int, titles: list[str] | None = None,
+                  title: str | None = None) -> str:
+    """One figure holding already written PNGs in a grid (e.g. one decision boundary per setting of a sweep).
+
+    `pictures` may hold None for a missing picture; its cell stays empty. Raises ImportError without matplotlib.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.image import imread
+    except ImportError:
+        raise ImportError("tile_pictures: needs matplotlib; run `pip install matplotlib`") from None
+    nrows = math.ceil(len(pictures) / ncols)
+    figure = Figure(figsize=(3.0 * ncols, 2.6 * nrows + (0.4 if title else 0)), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i < len(pictures) and pictures[i] is not None:
+            ax.imshow(imread(pictures[i]))
+            if titles:
+                ax.set_title(titles[i], fontsize=9)
+    if title:
+        figure.suptitle(title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    return str(path)
+
+
+def finish(out: Path, started: float, metrics: dict, settings: dict, files: dict) -> Path:
+    """Write out/metrics.json (metrics, wall time, settings and the pictures written) and list the folder.
+
+    `started` is the time.perf_counter() at the start of the run; entries of `files` that are None
+    (a picture skipped for want of matplotlib) are left out.
+    """
+    metrics = {**metrics, "wall_time_s": round(time.perf_counter() - started, 2)}
+    written = {key: path for key, path in files.items() if path is not None}
+    path = write_metrics(out / "metrics.json", {**metrics, "settings": settings, "files": written})
+    print(f"{metrics['wall_time_s']:.1f} s in all; wrote {out}/:")
+    for key, file in {**written, "metrics": path}.items():
+        print(f"  {Path(file).relative_to(out)!s:<28} {key}")
+    return path
+
+
+def mlp(sizes: list[int], activation=nn.ReLU, batchnorm: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of the given sizes (input first, classes last), each hidden one followed by
+    [BatchNorm1d], the activation and [Dropout]."""
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers += [nn.BatchNorm1d(fan_out)] if batchnorm else []
+            layers.append(activation())
+            layers += [nn.Dropout(dropout)] if dropout else []
+    return nn.Sequential(*layers)
+
+
+def fit(model: nn.Module, data: tuple, optimizer: optim.Optimizer, epochs: int, batch_size: int, seed: int,
+        keep_best: bool = True, **options) -> optim.Solver:
+    """Train quietly with optim.Solver on data = (X_train, y_train, X_val, y_val); returns the trained solver.
+
+    The model ends with the best-validation parameters, or with keep_best=False the last ones. Every
+    accuracy check scores the whole training set (the course's sets are small); `options` go to the Solver.
+    """
+    names = ("X_train", "y_train", "X_val", "y_val")
+    options = {"num_train_samples": None, "verbose": False, **options}
+    solver = optim.Solver(model, dict(zip(names, data)), optimizer=optimizer, num_epochs=epochs,
+                          batch_size=batch_size, seed=seed, restore_best=keep_best, **options)
+    solver.train()
+    return solver
+
+
+def weight_scale_init_(model: nn.Module, weight_scale: float) -> nn.Module:
+    """The course's initialization: every weight matrix or kernel ~ N(0, weight_scale**2), every 1-D
+    parameter (biases) zero; batch norm's scales are set back to one."""
+    for param in model.parameters():
+        if param.ndim >= 2:
+            nn.init.normal_(param, std=weight_scale)
+        else:
+            nn.init.zeros_(param)
+    for module in model.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)) and module.weight is not None:
+            nn.init.ones_(module.weight)
+    return model

@@ -125,6 +125,8 @@ class Solver:
             epoch number, otherwise each checkpoint replaces the previous one.
         on_iteration: functions called with the solver after every update.
         on_epoch: functions called with the solver after every epoch's accuracy check.
+        restore_best: at the end of `train()`, load the parameters that scored best on validation (the
+            course work's behaviour); False leaves the last ones in place.
 
     Attributes set by training: `epoch`, `iteration`, `loss_history` (one per update), `train_acc_history`
     and `val_acc_history` (after the first update and after every epoch), `best_val_acc`, `best_params`.
@@ -145,7 +147,7 @@ class Solver:
                  batch_size: int = 100, num_train_samples: int | None = 1000, num_val_samples: int | None = None,
                  print_every: int = 10, verbose: bool = True, seed: int | None = None,
                  checkpoint_path: str | os.PathLike | None = None, on_iteration: Iterable[Callable] = (),
-                 on_epoch: Iterable[Callable] = ()):
+                 on_epoch: Iterable[Callable] = (), restore_best: bool = True):
         missing = [k for k in DATA_KEYS if k not in data]
         if missing:
             raise ValueError(f"Solver: data must hold {', '.join(DATA_KEYS)}, got keys {sorted(data)}")
@@ -166,6 +168,7 @@ class Solver:
         self.print_every, self.verbose = print_every, verbose
         self.checkpoint_path = checkpoint_path
         self.on_iteration, self.on_epoch = list(on_iteration), list(on_epoch)
+        self.restore_best = restore_best
         self._rng = np.random.default_rng(seed)
         self._order = None  # this epoch's permutation of the training set
         self.epoch = 0
@@ -249,7 +252,7 @@ class Solver:
                     callback(self)
         finally:
             progress.close()
-        if self.best_params is not None:
+        if self.restore_best and self.best_params is not None:
             self.model.load_state_dict(self.best_params)
 
     def _check_accuracies(self, progress: _Silent) -> None:

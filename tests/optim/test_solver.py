@@ -53,6 +53,16 @@ def test_the_best_validation_parameters_are_restored_at_the_end():
     assert all(np.array_equal(current[k], v) for k, v in solver.best_params.items())
 
 
+def test_restore_best_false_leaves_the_last_parameters():
+    solver = _solver(num_epochs=4, restore_best=False)
+    last = {}
+    solver.on_iteration.append(lambda s: last.update(s.model.state_dict()))
+    solver.train()
+    current = solver.model.state_dict()
+    assert solver.best_params is not None
+    assert all(np.array_equal(current[k], v) for k, v in last.items())
+
+
 class _Probe(nn.Module):
     """Records the grad mode and training flag its forward sees."""
 

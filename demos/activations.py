@@ -48,8 +48,15 @@ def run(name: str, data: tuple, config: dict, seed: int) -> dict:
     def after_epoch(solver):
         flows.append(probe_gradients(solver.model, X_probe, y_probe))
 
-    solver = fit(model, data, optim.SGD(model.parameters(), lr=config["lr"]), config["epochs"],
-                 config["batch_size"], seed, on_epoch=[after_epoch])
+    solver = fit(
+        model,
+        data,
+        optim.SGD(model.parameters(), lr=config["lr"]),
+        config["epochs"],
+        config["batch_size"],
+        seed,
+        on_epoch=[after_epoch],
+    )
     return dict(loss=solver.loss_history, val_acc=solver.val_acc_history, flows=flows)
 
 
@@ -71,13 +78,32 @@ def main(argv=None) -> int:
     first_layer = {name: [flow[0][1] for flow in r["flows"]] for name, r in runs.items()}
     window = 50  # the per-step loss is noisy; a running mean shows the plateau
     panels = [
-        dict(title="validation accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={n: (epochs, r["val_acc"]) for n, r in runs.items()}),
-        dict(title=f"training loss (mean of {window} steps)", xlabel="step", ylabel="loss", logy=True,
-             lines={n: (np.arange(len(r["loss"]) - window + 1) + window,
-                        np.convolve(r["loss"], np.ones(window) / window, "valid")) for n, r in runs.items()}),
-        dict(title="first-layer mean |grad|", xlabel="epoch", ylabel="mean |grad|", logy=True,
-             lines={n: (epochs, g) for n, g in first_layer.items()}),
+        dict(
+            title="validation accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={n: (epochs, r["val_acc"]) for n, r in runs.items()},
+        ),
+        dict(
+            title=f"training loss (mean of {window} steps)",
+            xlabel="step",
+            ylabel="loss",
+            logy=True,
+            lines={
+                n: (
+                    np.arange(len(r["loss"]) - window + 1) + window,
+                    np.convolve(r["loss"], np.ones(window) / window, "valid"),
+                )
+                for n, r in runs.items()
+            },
+        ),
+        dict(
+            title="first-layer mean |grad|",
+            xlabel="epoch",
+            ylabel="mean |grad|",
+            logy=True,
+            lines={n: (epochs, g) for n, g in first_layer.items()},
+        ),
     ]
     escaped = escape_epoch(runs["sigmoid"]["val_acc"], baseline)
     # Three moments: sigmoid stuck (epoch 1), sigmoid once escaped, and ReLU at epoch 1 for comparison.
@@ -86,8 +112,13 @@ def main(argv=None) -> int:
         moments[f"sigmoid, epoch {escaped}"] = runs["sigmoid"]["flows"][escaped]
     files = {
         "curves": plot("curves", plot_lines, out / "curves.png", panels, title="sigmoid vs ReLU on load_synth"),
-        "gradient_flow": plot("gradient flow", autograd.viz.flow.plot_gradient_flow, moments,
-                              out / "gradient_flow.png", title="mean |grad| per layer"),
+        "gradient_flow": plot(
+            "gradient flow",
+            autograd.viz.flow.plot_gradient_flow,
+            moments,
+            out / "gradient_flow.png",
+            title="mean |grad| per layer",
+        ),
     }
     metrics = {
         "majority_class_accuracy": baseline,
@@ -98,8 +129,14 @@ def main(argv=None) -> int:
         "val_accuracy_per_epoch": {n: r["val_acc"] for n, r in runs.items()},
         "first_layer_mean_abs_grad_per_epoch": first_layer,
     }
-    settings = {"data": f"load_synth({config['points']})", "model": f"2-{config['hidden']}-2 MLP",
-                "optimizer": "SGD", **config, "seed": args.seed, "quick": args.quick}
+    settings = {
+        "data": f"load_synth({config['points']})",
+        "model": f"2-{config['hidden']}-2 MLP",
+        "optimizer": "SGD",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     for name, r in runs.items():
         print(f"{name:>8}: validation accuracy {r['val_acc'][-1]:.1%} after {config['epochs']} epochs")
     print(f"sigmoid leaves the {baseline:.0%} plateau at epoch {escaped}")

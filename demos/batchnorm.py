@@ -22,14 +22,29 @@ import optim
 from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, weight_scale_init_
 from nn import datasets
 
-FULL = dict(hidden=(50,) * 6, weight_scales=np.logspace(-4, 0, 12).round(6).tolist(), scale_epochs=10,
-            scale_batch_size=50, batch_sizes=(5, 10, 50), batch_epochs=10, lr=1e-3)
-QUICK = dict(hidden=(32,) * 3, weight_scales=[1e-3, 1e-1], scale_epochs=2, scale_batch_size=100,
-             batch_sizes=(10, 100), batch_epochs=1, lr=1e-3)
+FULL = dict(
+    hidden=(50,) * 6,
+    weight_scales=np.logspace(-4, 0, 12).round(6).tolist(),
+    scale_epochs=10,
+    scale_batch_size=50,
+    batch_sizes=(5, 10, 50),
+    batch_epochs=10,
+    lr=1e-3,
+)
+QUICK = dict(
+    hidden=(32,) * 3,
+    weight_scales=[1e-3, 1e-1],
+    scale_epochs=2,
+    scale_batch_size=100,
+    batch_sizes=(10, 100),
+    batch_epochs=1,
+    lr=1e-3,
+)
 
 
-def train(batchnorm: bool, weight_scale: float | None, batch_size: int, epochs: int, data: tuple, config: dict,
-          seed: int) -> optim.Solver:
+def train(
+    batchnorm: bool, weight_scale: float | None, batch_size: int, epochs: int, data: tuple, config: dict, seed: int
+) -> optim.Solver:
     """Adam on a deep ReLU MLP; weight_scale None keeps the layers' default initialization."""
     autograd.manual_seed(seed)
     model = mlp([64, *config["hidden"], 10], batchnorm=batchnorm)
@@ -52,8 +67,10 @@ def main(argv=None) -> int:
     scales = config["weight_scales"]
     sweep = {}
     for label, batchnorm in variants.items():
-        solvers = [train(batchnorm, s, config["scale_batch_size"], config["scale_epochs"], data, config, args.seed)
-                   for s in scales]
+        solvers = [
+            train(batchnorm, s, config["scale_batch_size"], config["scale_epochs"], data, config, args.seed)
+            for s in scales
+        ]
         sweep[label] = dict(
             best_val_accuracy=[s.best_val_acc for s in solvers],
             best_train_accuracy=[max(s.train_acc_history) for s in solvers],
@@ -61,8 +78,10 @@ def main(argv=None) -> int:
         )
         good = [scale for scale, acc in zip(scales, sweep[label]["best_val_accuracy"]) if acc >= 0.9]
         sweep[label]["weight_scales_reaching_90_val"] = good
-        print(f"{label:>14}: best validation accuracy >= 90 % at {len(good)} of {len(scales)} weight scales"
-              + (f" ({min(good):g} to {max(good):g})" if good else ""))
+        print(
+            f"{label:>14}: best validation accuracy >= 90 % at {len(good)} of {len(scales)} weight scales"
+            + (f" ({min(good):g} to {max(good):g})" if good else "")
+        )
 
     batch = {}
     for size in config["batch_sizes"]:
@@ -70,38 +89,75 @@ def main(argv=None) -> int:
             if not batchnorm and size != config["batch_sizes"][-1]:
                 continue  # one baseline without batch norm, at the largest batch size
             solver = train(batchnorm, None, size, config["batch_epochs"], data, config, args.seed)
-            batch[f"{label}, batch {size}"] = dict(train_accuracy=solver.train_acc_history,
-                                                   val_accuracy=solver.val_acc_history,
-                                                   best_val_accuracy=solver.best_val_acc)
+            batch[f"{label}, batch {size}"] = dict(
+                train_accuracy=solver.train_acc_history,
+                val_accuracy=solver.val_acc_history,
+                best_val_accuracy=solver.best_val_acc,
+            )
     for name, r in batch.items():
         print(f"{name:>22}: best validation accuracy {r['best_val_accuracy']:.1%}")
 
     nan_as_missing = {k: [np.nan if v is None else v for v in r["final_loss"]] for k, r in sweep.items()}
     scale_panels = [
-        dict(title="best validation accuracy", xlabel="weight scale", ylabel="accuracy", logx=True,
-             lines={k: (scales, r["best_val_accuracy"]) for k, r in sweep.items()}),
-        dict(title="best training accuracy", xlabel="weight scale", ylabel="accuracy", logx=True,
-             lines={k: (scales, r["best_train_accuracy"]) for k, r in sweep.items()}),
-        dict(title="final loss (diverged runs left out)", xlabel="weight scale", ylabel="loss", logx=True,
-             logy=True, lines={k: (scales, v) for k, v in nan_as_missing.items()}),
+        dict(
+            title="best validation accuracy",
+            xlabel="weight scale",
+            ylabel="accuracy",
+            logx=True,
+            lines={k: (scales, r["best_val_accuracy"]) for k, r in sweep.items()},
+        ),
+        dict(
+            title="best training accuracy",
+            xlabel="weight scale",
+            ylabel="accuracy",
+            logx=True,
+            lines={k: (scales, r["best_train_accuracy"]) for k, r in sweep.items()},
+        ),
+        dict(
+            title="final loss (diverged runs left out)",
+            xlabel="weight scale",
+            ylabel="loss",
+            logx=True,
+            logy=True,
+            lines={k: (scales, v) for k, v in nan_as_missing.items()},
+        ),
     ]
     epochs = np.arange(config["batch_epochs"] + 1)
     batch_panels = [
-        dict(title=f"{kind} accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={k: (epochs, r[f"{kind}_accuracy"]) for k, r in batch.items()})
+        dict(
+            title=f"{kind} accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={k: (epochs, r[f"{kind}_accuracy"]) for k, r in batch.items()},
+        )
         for kind in ("train", "val")
     ]
     depth = len(config["hidden"]) + 1
     files = {
-        "weight_scale": plot("weight-scale sweep", plot_lines, out / "weight_scale.png", scale_panels,
-                             title=f"{depth}-layer MLP on digits: initial weight scale, with and without batch norm"),
-        "batch_size": plot("batch-size sweep", plot_lines, out / "batch_size.png", batch_panels,
-                           title="batch size and batch norm (default initialization)"),
+        "weight_scale": plot(
+            "weight-scale sweep",
+            plot_lines,
+            out / "weight_scale.png",
+            scale_panels,
+            title=f"{depth}-layer MLP on digits: initial weight scale, with and without batch norm",
+        ),
+        "batch_size": plot(
+            "batch-size sweep",
+            plot_lines,
+            out / "batch_size.png",
+            batch_panels,
+            title="batch size and batch norm (default initialization)",
+        ),
     }
     metrics = {"weight_scales": scales, "weight_scale_sweep": sweep, "batch_size_sweep": batch}
-    settings = {"data": "load_digits, flattened to 64",
-                "model": f"MLP 64-{'-'.join(map(str, config['hidden']))}-10, ReLU, optional BatchNorm1d",
-                "optimizer": "Adam", **config, "seed": args.seed, "quick": args.quick}
+    settings = {
+        "data": "load_digits, flattened to 64",
+        "model": f"MLP 64-{'-'.join(map(str, config['hidden']))}-10, ReLU, optional BatchNorm1d",
+        "optimizer": "Adam",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     finish(out, started, metrics, settings, files)
     return 0
 

@@ -17,8 +17,9 @@ import nn
 import optim
 
 
-def parse_args(name: str, description: str, argv=None) -> argparse.Namespace:
-    """The demo's options: --seed, --quick (a few seconds, for smoke tests) and --out (default runs/<name>).
+def parse_args(name: str, description: str, argv=None, options=()) -> argparse.Namespace:
+    """The demo's options: --seed, --quick (a few seconds, for smoke tests), --out (default runs/<name>),
+    and the demo's own `options`, as (flags, argparse keyword arguments) pairs.
 
     `description` is shown by --help as written (give it the demo's module docstring).
     """
@@ -37,6 +38,8 @@ def parse_args(name: str, description: str, argv=None) -> argparse.Namespace:
         default=Path("runs") / name,
         help=f"folder for the pictures, report and metrics (default: runs/{name})",
     )
+    for flags, kwargs in options:
+        parser.add_argument(*flags, **kwargs)
     return parser.parse_args(argv)
 
 
@@ -130,8 +133,9 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
     return str(path)
 
 
-def tile_pictures(path: Path, pictures: list, ncols: int, titles: list[str] | None = None,
-                  title: str | None = None) -> str:
+def tile_pictures(
+    path: Path, pictures: list, ncols: int, titles: list[str] | None = None, title: str | None = None
+) -> str:
     """One figure holding already written PNGs in a grid (e.g. one decision boundary per setting of a sweep).
 
     `pictures` may hold None for a missing picture; its cell stays empty. Raises ImportError without matplotlib.
@@ -188,8 +192,16 @@ def mlp(sizes: list[int], activation=nn.ReLU, batchnorm: bool = False, dropout: 
     return nn.Sequential(*layers)
 
 
-def fit(model: nn.Module, data: tuple, optimizer: optim.Optimizer, epochs: int, batch_size: int, seed: int,
-        keep_best: bool = True, **options) -> optim.Solver:
+def fit(
+    model: nn.Module,
+    data: tuple,
+    optimizer: optim.Optimizer,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    keep_best: bool = True,
+    **options,
+) -> optim.Solver:
     """Train quietly with optim.Solver on data = (X_train, y_train, X_val, y_val); returns the trained solver.
 
     The model ends with the best-validation parameters, or with keep_best=False the last ones. Every
@@ -197,8 +209,16 @@ def fit(model: nn.Module, data: tuple, optimizer: optim.Optimizer, epochs: int, 
     """
     names = ("X_train", "y_train", "X_val", "y_val")
     options = {"num_train_samples": None, "verbose": False, **options}
-    solver = optim.Solver(model, dict(zip(names, data)), optimizer=optimizer, num_epochs=epochs,
-                          batch_size=batch_size, seed=seed, restore_best=keep_best, **options)
+    solver = optim.Solver(
+        model,
+        dict(zip(names, data)),
+        optimizer=optimizer,
+        num_epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        restore_best=keep_best,
+        **options,
+    )
     solver.train()
     return solver
 

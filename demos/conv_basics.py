@@ -44,7 +44,7 @@ def make_image(size: int) -> np.ndarray:
 def correlate_numpy(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """The reference: 3x3 cross-correlation of an image padded by one pixel, written out over the nine shifts."""
     h, w = padded.shape[0] - 2, padded.shape[1] - 2
-    return sum(kernel[i, j] * padded[i:i + h, j:j + w] for i in range(3) for j in range(3))
+    return sum(kernel[i, j] * padded[i : i + h, j : j + w] for i in range(3) for j in range(3))
 
 
 def learn_sobel_x(padded: np.ndarray, target: np.ndarray, config: dict, seed: int) -> tuple:
@@ -88,27 +88,49 @@ def main(argv=None) -> int:
     }
     learned, losses = learn_sobel_x(padded, edges[0], config, args.seed)
     print("largest difference from numpy: " + ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
-    print(f"learned Sobel x in {config['steps']} Adam steps: loss {losses[0]:.3g} -> {losses[-1]:.3g}, "
-          f"largest kernel error {np.abs(learned - SOBEL_X).max():.3f}\n{learned.round(2)}")
+    print(
+        f"learned Sobel x in {config['steps']} Adam steps: loss {losses[0]:.3g} -> {losses[-1]:.3g}, "
+        f"largest kernel error {np.abs(learned - SOBEL_X).max():.3f}\n{learned.round(2)}"
+    )
 
     images = run_folder(out / "images")
-    panels = {"input (RGB)": image[None], "grey (1x1 conv)": grey[None], "Sobel x": edges[0][None],
-              "Sobel y": edges[1][None], "edge magnitude": magnitude[None]}
-    singles = [plot(title, autograd.viz.image_grid, array, images / f"{i}.png")
-               for i, (title, array) in enumerate(panels.items())]
-    kernels = [plot("kernel", autograd.viz.image_grid, k[None], images / f"{name}.png")
-               for name, k in (("sobel_x", SOBEL_X), ("learned", learned))]
+    panels = {
+        "input (RGB)": image[None],
+        "grey (1x1 conv)": grey[None],
+        "Sobel x": edges[0][None],
+        "Sobel y": edges[1][None],
+        "edge magnitude": magnitude[None],
+    }
+    singles = [
+        plot(title, autograd.viz.image_grid, array, images / f"{i}.png")
+        for i, (title, array) in enumerate(panels.items())
+    ]
+    kernels = [
+        plot("kernel", autograd.viz.image_grid, k[None], images / f"{name}.png")
+        for name, k in (("sobel_x", SOBEL_X), ("learned", learned))
+    ]
     files = {"filters": None, "kernels": None}
     if None not in singles + kernels:  # matplotlib is there
-        files["filters"] = tile_pictures(out / "filters.png", singles, len(singles), list(panels),
-                                         "hand-set convolutions")
-        files["kernels"] = tile_pictures(out / "kernels.png", kernels, 2,
-                                         ["Sobel x (hand-set)", f"learned in {config['steps']} steps"])
-    metrics = {"max_abs_error": errors, "learned_kernel": learned, "learned_kernel_max_error":
-               float(np.abs(learned - SOBEL_X).max()), "learning_loss_first_last": [losses[0], losses[-1]]}
-    settings = {"image": f"synthetic RGB {config['size']}x{config['size']}", "grey": "1x1 conv, BT.601 weights",
-                "edges": "3x3 Sobel on the grey image padded by repeating its border", **config, "seed": args.seed,
-                "quick": args.quick}
+        files["filters"] = tile_pictures(
+            out / "filters.png", singles, len(singles), list(panels), "hand-set convolutions"
+        )
+        files["kernels"] = tile_pictures(
+            out / "kernels.png", kernels, 2, ["Sobel x (hand-set)", f"learned in {config['steps']} steps"]
+        )
+    metrics = {
+        "max_abs_error": errors,
+        "learned_kernel": learned,
+        "learned_kernel_max_error": float(np.abs(learned - SOBEL_X).max()),
+        "learning_loss_first_last": [losses[0], losses[-1]],
+    }
+    settings = {
+        "image": f"synthetic RGB {config['size']}x{config['size']}",
+        "grey": "1x1 conv, BT.601 weights",
+        "edges": "3x3 Sobel on the grey image padded by repeating its border",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     finish(out, started, metrics, settings, files)
     return 0
 

@@ -91,23 +91,35 @@ def main(argv=None) -> int:
     autograd.manual_seed(args.seed)
     h = config["hidden"]
     model = nn.Sequential(nn.Linear(2, h), SoftplusLayer(), nn.Linear(h, h), SoftplusLayer(), nn.Linear(h, 3))
-    solver = fit(model, data, optim.Adam(model.parameters(), lr=config["lr"]), config["epochs"],
-                 config["batch_size"], args.seed)
+    solver = fit(
+        model, data, optim.Adam(model.parameters(), lr=config["lr"]), config["epochs"], config["batch_size"], args.seed
+    )
     model.eval()
-    print(f"a net with the new op on three spirals: validation accuracy {solver.best_val_acc:.1%}, "
-          f"loss {solver.loss_history[0]:.3f} -> {solver.loss_history[-1]:.3f}")
+    print(
+        f"a net with the new op on three spirals: validation accuracy {solver.best_val_acc:.1%}, "
+        f"loss {solver.loss_history[0]:.3f} -> {solver.loss_history[-1]:.3f}"
+    )
     history = (solver.loss_history, solver.train_acc_history, solver.val_acc_history)
     files = {
         "curves": plot("curves", autograd.viz.plot_history, *history, path=out / "curves.png"),
-        "boundary": plot("decision boundary", autograd.viz.plot_decision_boundary, model, X, y,
-                         out / "boundary.png"),
+        "boundary": plot("decision boundary", autograd.viz.plot_decision_boundary, model, X, y, out / "boundary.png"),
     }
-    metrics = {**checks, "softplus_registered": autograd.OP_REGISTRY.get("Softplus") is Softplus,
-               "val_accuracy": solver.best_val_acc, "final_train_accuracy": solver.train_acc_history[-1],
-               "first_loss": solver.loss_history[0], "final_loss": solver.loss_history[-1]}
-    settings = {"data": f"make_spirals({config['points_per_class']}, classes=3)",
-                "model": f"2-{h}-{h}-3 MLP with Softplus", "optimizer": "Adam", **config, "seed": args.seed,
-                "quick": args.quick}
+    metrics = {
+        **checks,
+        "softplus_registered": autograd.OP_REGISTRY.get("Softplus") is Softplus,
+        "val_accuracy": solver.best_val_acc,
+        "final_train_accuracy": solver.train_acc_history[-1],
+        "first_loss": solver.loss_history[0],
+        "final_loss": solver.loss_history[-1],
+    }
+    settings = {
+        "data": f"make_spirals({config['points_per_class']}, classes=3)",
+        "model": f"2-{h}-{h}-3 MLP with Softplus",
+        "optimizer": "Adam",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     finish(out, started, metrics, settings, files)
     return 0
 

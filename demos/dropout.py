@@ -25,10 +25,26 @@ import optim
 from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, tile_pictures
 from nn import datasets
 
-FULL = dict(examples=100, validation=600, noise=0.35, hidden=(512, 512), probabilities=(0.0, 0.5), epochs=150,
-            batch_size=10, lr=1e-3)
-QUICK = dict(examples=100, validation=200, noise=0.35, hidden=(64, 64), probabilities=(0.0, 0.5), epochs=5,
-             batch_size=20, lr=1e-3)
+FULL = dict(
+    examples=100,
+    validation=600,
+    noise=0.35,
+    hidden=(512, 512),
+    probabilities=(0.0, 0.5),
+    epochs=150,
+    batch_size=10,
+    lr=1e-3,
+)
+QUICK = dict(
+    examples=100,
+    validation=200,
+    noise=0.35,
+    hidden=(64, 64),
+    probabilities=(0.0, 0.5),
+    epochs=5,
+    batch_size=20,
+    lr=1e-3,
+)
 LAST = 10  # epochs averaged for the final figures: single epochs on 100 points are noisy
 
 
@@ -49,43 +65,89 @@ def main(argv=None) -> int:
         autograd.manual_seed(args.seed)  # same initial weights; dropout adds no parameters
         model = mlp([2, *config["hidden"], 2], dropout=p)
         # The last parameters, not the best-validation ones: the overfitting is what is to be seen.
-        solver = fit(model, data, optim.Adam(model.parameters(), lr=config["lr"]), config["epochs"],
-                     config["batch_size"], args.seed, keep_best=False)
+        solver = fit(
+            model,
+            data,
+            optim.Adam(model.parameters(), lr=config["lr"]),
+            config["epochs"],
+            config["batch_size"],
+            args.seed,
+            keep_best=False,
+        )
         label = f"dropout {p:g}" if p else "no dropout"
         train_acc, val_acc = solver.train_acc_history, solver.val_acc_history
         runs[label] = dict(
-            p=p, train_accuracy=train_acc, val_accuracy=val_acc,
-            final_train_accuracy=float(np.mean(train_acc[-LAST:])), final_val_accuracy=float(np.mean(val_acc[-LAST:])),
+            p=p,
+            train_accuracy=train_acc,
+            val_accuracy=val_acc,
+            final_train_accuracy=float(np.mean(train_acc[-LAST:])),
+            final_val_accuracy=float(np.mean(val_acc[-LAST:])),
         )
         model.eval()
-        pictures.append(plot("decision boundary", autograd.viz.plot_decision_boundary, model, X[:n], y[:n],
-                             boundaries / f"p{p:g}.png", resolution=150))
+        pictures.append(
+            plot(
+                "decision boundary",
+                autograd.viz.plot_decision_boundary,
+                model,
+                X[:n],
+                y[:n],
+                boundaries / f"p{p:g}.png",
+                resolution=150,
+            )
+        )
         runs[label]["gap"] = runs[label]["final_train_accuracy"] - runs[label]["final_val_accuracy"]
         r = runs[label]
-        print(f"{label:>12}: train {r['final_train_accuracy']:.1%}, validation {r['final_val_accuracy']:.1%} "
-              f"(gap {r['gap']:.1%})")
+        print(
+            f"{label:>12}: train {r['final_train_accuracy']:.1%}, validation {r['final_val_accuracy']:.1%} "
+            f"(gap {r['gap']:.1%})"
+        )
 
     epochs = np.arange(config["epochs"] + 1)
     panels = [
-        dict(title="training accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={k: (epochs, r["train_accuracy"]) for k, r in runs.items()}),
-        dict(title="validation accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={k: (epochs, r["val_accuracy"]) for k, r in runs.items()}),
-        dict(title="gap: training - validation", xlabel="epoch (0: after the first update)", ylabel="accuracy gap",
-             lines={k: (epochs, np.subtract(r["train_accuracy"], r["val_accuracy"])) for k, r in runs.items()}),
+        dict(
+            title="training accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={k: (epochs, r["train_accuracy"]) for k, r in runs.items()},
+        ),
+        dict(
+            title="validation accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={k: (epochs, r["val_accuracy"]) for k, r in runs.items()},
+        ),
+        dict(
+            title="gap: training - validation",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy gap",
+            lines={k: (epochs, np.subtract(r["train_accuracy"], r["val_accuracy"])) for k, r in runs.items()},
+        ),
     ]
-    files = {"curves": plot("curves", plot_lines, out / "curves.png", panels,
-                            title=f"{n} noisy two-moons points, with and without dropout"),
-             "boundaries": None}
+    files = {
+        "curves": plot(
+            "curves",
+            plot_lines,
+            out / "curves.png",
+            panels,
+            title=f"{n} noisy two-moons points, with and without dropout",
+        ),
+        "boundaries": None,
+    }
     if None not in pictures:
-        titles = [f"{k}: train {r['final_train_accuracy']:.0%}, val {r['final_val_accuracy']:.0%}"
-                  for k, r in runs.items()]
+        titles = [
+            f"{k}: train {r['final_train_accuracy']:.0%}, val {r['final_val_accuracy']:.0%}" for k, r in runs.items()
+        ]
         files["boundaries"] = tile_pictures(out / "boundaries.png", pictures, len(pictures), titles)
     metrics = {"runs": runs, "gap_reduction": runs["no dropout"]["gap"] - min(r["gap"] for r in runs.values())}
-    settings = {"data": f"make_moons(noise={config['noise']}): {n} points for training, {len(data[3])} for "
-                "validation", "model": f"MLP 2-{'-'.join(map(str, config['hidden']))}-2, ReLU, Dropout after each "
-                "hidden layer", "optimizer": "Adam", "final": f"mean of the last {LAST} epochs", **config,
-                "seed": args.seed, "quick": args.quick}
+    settings = {
+        "data": f"make_moons(noise={config['noise']}): {n} points for training, {len(data[3])} for validation",
+        "model": f"MLP 2-{'-'.join(map(str, config['hidden']))}-2, ReLU, Dropout after each hidden layer",
+        "optimizer": "Adam",
+        "final": f"mean of the last {LAST} epochs",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     finish(out, started, metrics, settings, files)
     return 0
 

@@ -46,36 +46,84 @@ def main(argv=None) -> int:
     for name, (optimizer_class, options) in OPTIMIZERS.items():
         model.load_state_dict(initial)
         # The solver's seed fixes the batch order, so every rule sees the same batches too.
-        solver = fit(model, data, optimizer_class(model.parameters(), **options), config["epochs"],
-                     config["batch_size"], args.seed)
-        runs[name] = dict(loss=solver.loss_history, train_acc=solver.train_acc_history,
-                          val_acc=solver.val_acc_history, test_accuracy=solver.check_accuracy(X_test.reshape(
-                              len(X_test), -1), y_test), options=options)
-        print(f"{name:>13}: final loss {np.mean(solver.loss_history[-10:]):.3f}, "
-              f"val accuracy {solver.val_acc_history[-1]:.1%}, test accuracy {runs[name]['test_accuracy']:.1%}")
+        solver = fit(
+            model,
+            data,
+            optimizer_class(model.parameters(), **options),
+            config["epochs"],
+            config["batch_size"],
+            args.seed,
+        )
+        runs[name] = dict(
+            loss=solver.loss_history,
+            train_acc=solver.train_acc_history,
+            val_acc=solver.val_acc_history,
+            test_accuracy=solver.check_accuracy(X_test.reshape(len(X_test), -1), y_test),
+            options=options,
+        )
+        print(
+            f"{name:>13}: final loss {np.mean(solver.loss_history[-10:]):.3f}, "
+            f"val accuracy {solver.val_acc_history[-1]:.1%}, test accuracy {runs[name]['test_accuracy']:.1%}"
+        )
 
     window = 10  # the per-step loss is noisy; a running mean separates the rules
     epochs = np.arange(config["epochs"] + 1)
     panels = [
-        dict(title=f"training loss (mean of {window} steps)", xlabel="step", ylabel="loss", logy=True,
-             lines={n: (np.arange(len(r["loss"]) - window + 1) + window,
-                        np.convolve(r["loss"], np.ones(window) / window, "valid")) for n, r in runs.items()}),
-        dict(title="training accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={n: (epochs, r["train_acc"]) for n, r in runs.items()}),
-        dict(title="validation accuracy", xlabel="epoch (0: after the first update)", ylabel="accuracy",
-             lines={n: (epochs, r["val_acc"]) for n, r in runs.items()}),
+        dict(
+            title=f"training loss (mean of {window} steps)",
+            xlabel="step",
+            ylabel="loss",
+            logy=True,
+            lines={
+                n: (
+                    np.arange(len(r["loss"]) - window + 1) + window,
+                    np.convolve(r["loss"], np.ones(window) / window, "valid"),
+                )
+                for n, r in runs.items()
+            },
+        ),
+        dict(
+            title="training accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={n: (epochs, r["train_acc"]) for n, r in runs.items()},
+        ),
+        dict(
+            title="validation accuracy",
+            xlabel="epoch (0: after the first update)",
+            ylabel="accuracy",
+            lines={n: (epochs, r["val_acc"]) for n, r in runs.items()},
+        ),
     ]
-    files = {"curves": plot("curves", plot_lines, out / "curves.png", panels,
-                            title="update rules from identical initial weights, digits MLP")}
+    files = {
+        "curves": plot(
+            "curves",
+            plot_lines,
+            out / "curves.png",
+            panels,
+            title="update rules from identical initial weights, digits MLP",
+        )
+    }
     metrics = {
-        name: {"final_loss": float(np.mean(r["loss"][-window:])), "final_train_accuracy": r["train_acc"][-1],
-               "final_val_accuracy": r["val_acc"][-1], "best_val_accuracy": max(r["val_acc"]),
-               "test_accuracy": r["test_accuracy"], "options": r["options"], "val_accuracy_per_epoch": r["val_acc"]}
+        name: {
+            "final_loss": float(np.mean(r["loss"][-window:])),
+            "final_train_accuracy": r["train_acc"][-1],
+            "final_val_accuracy": r["val_acc"][-1],
+            "best_val_accuracy": max(r["val_acc"]),
+            "test_accuracy": r["test_accuracy"],
+            "options": r["options"],
+            "val_accuracy_per_epoch": r["val_acc"],
+        }
         for name, r in runs.items()
     }
-    settings = {"data": "load_digits, flattened to 64", "model": f"MLP 64-{'-'.join(map(str, config['hidden']))}-10 "
-                "ReLU", **config, "seed": args.seed, "quick": args.quick,
-                "note": "test accuracy is of each run's best-validation parameters"}
+    settings = {
+        "data": "load_digits, flattened to 64",
+        "model": f"MLP 64-{'-'.join(map(str, config['hidden']))}-10 ReLU",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+        "note": "test accuracy is of each run's best-validation parameters",
+    }
     finish(out, started, {"optimizers": metrics}, settings, files)
     return 0
 

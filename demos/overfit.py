@@ -21,10 +21,16 @@ import optim
 from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, weight_scale_init_
 from nn import datasets
 
-FULL = dict(examples=50, depths=(3, 5), hidden=100, weight_scales=np.logspace(-2, 0.5, 16).round(4).tolist(),
-            epochs=20, batch_size=25, lr=0.03)
-QUICK = dict(examples=50, depths=(3, 5), hidden=100, weight_scales=[0.1, 0.3], epochs=5, batch_size=25,
-             lr=0.03)
+FULL = dict(
+    examples=50,
+    depths=(3, 5),
+    hidden=100,
+    weight_scales=np.logspace(-2, 0.5, 16).round(4).tolist(),
+    epochs=20,
+    batch_size=25,
+    lr=0.03,
+)
+QUICK = dict(examples=50, depths=(3, 5), hidden=100, weight_scales=[0.1, 0.3], epochs=5, batch_size=25, lr=0.03)
 
 
 def train(depth: int, weight_scale: float, data: tuple, config: dict, seed: int) -> optim.Solver:
@@ -32,8 +38,9 @@ def train(depth: int, weight_scale: float, data: tuple, config: dict, seed: int)
     model = weight_scale_init_(mlp([64] + [config["hidden"]] * (depth - 1) + [10]), weight_scale)
     # Too large a scale overflows to inf and NaN by design; that is a result here, not a warning.
     with np.errstate(over="ignore", invalid="ignore"):
-        return fit(model, data, optim.SGD(model.parameters(), lr=config["lr"]), config["epochs"],
-                   config["batch_size"], seed)
+        return fit(
+            model, data, optim.SGD(model.parameters(), lr=config["lr"]), config["epochs"], config["batch_size"], seed
+        )
 
 
 def main(argv=None) -> int:
@@ -54,37 +61,75 @@ def main(argv=None) -> int:
         best = int(np.argmax([a - 1e-9 * (l if l is not None else 1e9) for a, l in zip(accuracy, loss)]))
         perfect = [scale for scale, a in zip(scales, accuracy) if a == 1.0]
         results[f"{depth}-layer"] = dict(
-            final_train_accuracy=accuracy, final_loss=loss, best_weight_scale=scales[best],
-            best_train_accuracy=accuracy[best], train_accuracy_per_epoch=solvers[best].train_acc_history,
+            final_train_accuracy=accuracy,
+            final_loss=loss,
+            best_weight_scale=scales[best],
+            best_train_accuracy=accuracy[best],
+            train_accuracy_per_epoch=solvers[best].train_acc_history,
             weight_scales_reaching_100=perfect,
             range_reaching_100=(max(perfect) / min(perfect)) if perfect else None,
         )
         span = f"from {min(perfect):g} to {max(perfect):g}" if perfect else "never"
-        print(f"{depth}-layer: best {accuracy[best]:.0%} train accuracy at weight scale {scales[best]:g}; "
-              f"100 % {span} ({len(perfect)} of {len(scales)} scales)")
+        print(
+            f"{depth}-layer: best {accuracy[best]:.0%} train accuracy at weight scale {scales[best]:g}; "
+            f"100 % {span} ({len(perfect)} of {len(scales)} scales)"
+        )
 
     nan_as_missing = {k: [np.nan if v is None else v for v in r["final_loss"]] for k, r in results.items()}
     panels = [
-        dict(title="final training accuracy", xlabel="weight scale", ylabel="accuracy", logx=True,
-             lines={k: (scales, r["final_train_accuracy"]) for k, r in results.items()}),
-        dict(title="final loss (diverged runs and exact zeros left out)", xlabel="weight scale", ylabel="loss",
-             logx=True, logy=True,
-             lines={k: (scales, v) for k, v in nan_as_missing.items()}),
+        dict(
+            title="final training accuracy",
+            xlabel="weight scale",
+            ylabel="accuracy",
+            logx=True,
+            lines={k: (scales, r["final_train_accuracy"]) for k, r in results.items()},
+        ),
+        dict(
+            title="final loss (diverged runs and exact zeros left out)",
+            xlabel="weight scale",
+            ylabel="loss",
+            logx=True,
+            logy=True,
+            lines={k: (scales, v) for k, v in nan_as_missing.items()},
+        ),
     ]
-    curves = [dict(title="training accuracy at the best weight scale", xlabel="epoch", ylabel="accuracy",
-                   lines={f"{k} (scale {r['best_weight_scale']:g})": (range(len(r["train_accuracy_per_epoch"])),
-                                                                      r["train_accuracy_per_epoch"])
-                          for k, r in results.items()})]
+    curves = [
+        dict(
+            title="training accuracy at the best weight scale",
+            xlabel="epoch",
+            ylabel="accuracy",
+            lines={
+                f"{k} (scale {r['best_weight_scale']:g})": (
+                    range(len(r["train_accuracy_per_epoch"])),
+                    r["train_accuracy_per_epoch"],
+                )
+                for k, r in results.items()
+            },
+        )
+    ]
     files = {
-        "sweep": plot("sweep", plot_lines, out / "sweep.png", panels,
-                      title=f"overfitting {n} digits: sensitivity to the initial weight scale"),
+        "sweep": plot(
+            "sweep",
+            plot_lines,
+            out / "sweep.png",
+            panels,
+            title=f"overfitting {n} digits: sensitivity to the initial weight scale",
+        ),
         "curves": plot("curves", plot_lines, out / "curves.png", curves),
     }
-    metrics = {"weight_scales": scales, "depths": results,
-               **{f"{k}_best_train_accuracy": r["best_train_accuracy"] for k, r in results.items()}}
-    settings = {"data": f"the first {n} training images of load_digits, flattened to 64",
-                "model": f"MLP, {config['hidden']} ReLU units per hidden layer", "optimizer": "SGD",
-                **config, "seed": args.seed, "quick": args.quick}
+    metrics = {
+        "weight_scales": scales,
+        "depths": results,
+        **{f"{k}_best_train_accuracy": r["best_train_accuracy"] for k, r in results.items()},
+    }
+    settings = {
+        "data": f"the first {n} training images of load_digits, flattened to 64",
+        "model": f"MLP, {config['hidden']} ReLU units per hidden layer",
+        "optimizer": "SGD",
+        **config,
+        "seed": args.seed,
+        "quick": args.quick,
+    }
     finish(out, started, metrics, settings, files)
     return 0
 

@@ -86,15 +86,24 @@ def make_workload(name: str, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarra
 
 
 # ----- the three implementations: each step(params, x, y) runs forward, backward and SGD -----
+# The engine's linear layer is its fused `linear` op (what nn.Linear calls), with PyTorch's (out, in)
+# weights; these keys hold the same weights transposed, and their gradients are compared transposed.
+ENGINE_TRANSPOSED = {"w1", "w2", "w3", "fc1_w", "fc2_w"}
+
+
+def engine_params(params: dict) -> dict:
+    return {k: ag.tensor(v.T.copy() if k in ENGINE_TRANSPOSED else v, requires_grad=True) for k, v in params.items()}
+
+
 def engine_loss(name, p, x, y):
     if name == "mlp":
-        h = ag.relu(x @ p["w1"] + p["b1"])
-        h = ag.relu(h @ p["w2"] + p["b2"])
-        return ag.cross_entropy(h @ p["w3"] + p["b3"], y)
+        h = ag.relu(ag.linear(x, p["w1"], p["b1"]))
+        h = ag.relu(ag.linear(h, p["w2"], p["b2"]))
+        return ag.cross_entropy(ag.linear(h, p["w3"], p["b3"]), y)
     h = ag.max_pool2d(ag.relu(ag.conv2d(x, p["conv1_w"], p["conv1_b"], padding=1)), 2)
     h = ag.max_pool2d(ag.relu(ag.conv2d(h, p["conv2_w"], p["conv2_b"], padding=1)), 2)
-    h = ag.relu(h.reshape(len(y), -1) @ p["fc1_w"] + p["fc1_b"])
-    return ag.cross_entropy(h @ p["fc2_w"] + p["fc2_b"], y)
+    h = ag.relu(ag.linear(h.reshape(len(y), -1), p["fc1_w"], p["fc1_b"]))
+    return ag.cross_entropy(ag.linear(h, p["fc2_w"], p["fc2_b"]), y)
 
 
 def engine_step(name, p, x, y, lr):
@@ -131,7 +140,7 @@ def make_steppers(name: str, use_torch: bool) -> dict:
     """Zero-argument step functions, one per implementation, each on its own copy of the weights."""
     params, x, y = make_workload(name)
     ref_params = {k: v.copy() for k, v in params.items()}
-    eng_params = {k: ag.tensor(v, requires_grad=True) for k, v in params.items()}
+    eng_params = engine_params(params)
     eng_x = ag.tensor(x)
     steppers = {
         "engine": lambda: engine_step(name, eng_params, eng_x, y, LR),
@@ -169,12 +178,11 @@ def check_agreement(name: str, use_torch: bool) -> tuple[list[str], list[str]]:
     """(engine problems, torch problems): empty lists when loss and gradients match the reference."""
     params, x, y = make_workload(name)
     ref_loss, ref_grads = reference.LOSS_AND_GRADS[name]({k: v.copy() for k, v in params.items()}, x, y)
-    eng = {k: ag.tensor(v, requires_grad=True) for k, v in params.items()}
+    eng = engine_params(params)
     loss = engine_loss(name, eng, ag.tensor(x), y)
     loss.backward()
-    engine_problems = _mismatches(
-        f"{name} engine", ref_loss, ref_grads, loss.item(), {k: t.grad for k, t in eng.items()}
-    )
+    grads = {k: t.grad.T if k in ENGINE_TRANSPOSED else t.grad for k, t in eng.items()}
+    engine_problems = _mismatches(f"{name} engine", ref_loss, ref_grads, loss.item(), grads)
     torch_problems = []
     if use_torch:
         tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}

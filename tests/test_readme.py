@@ -18,6 +18,13 @@ def test_readme_example_runs(code):
     exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
 
 
+def test_every_picture_the_readme_shows_exists():
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README.read_text())
+    assert pictures
+    for picture in pictures:
+        assert (README.parent / picture).is_file(), picture
+
+
 def test_quick_start_names_both_commands():
     text = README.read_text()
     assert re.search(r"^# set up and run the main demo\n.*python -m demos$", text, flags=re.M)

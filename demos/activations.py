@@ -18,7 +18,7 @@ import numpy as np
 import autograd
 import nn
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder
+from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
 from nn import datasets
 from nn.monitor import gradient_flow
 
@@ -84,19 +84,7 @@ def main(argv=None) -> int:
             ylabel="accuracy",
             lines={n: (epochs, r["val_acc"]) for n, r in runs.items()},
         ),
-        dict(
-            title=f"training loss (mean of {window} steps)",
-            xlabel="step",
-            ylabel="loss",
-            logy=True,
-            lines={
-                n: (
-                    np.arange(len(r["loss"]) - window + 1) + window,
-                    np.convolve(r["loss"], np.ones(window) / window, "valid"),
-                )
-                for n, r in runs.items()
-            },
-        ),
+        smoothed_loss_panel(runs, window),
         dict(
             title="first-layer mean |grad|",
             xlabel="epoch",

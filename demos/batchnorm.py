@@ -19,7 +19,17 @@ import numpy as np
 
 import autograd
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, weight_scale_init_
+from demos.common import (
+    final_loss_panel,
+    finish,
+    fit,
+    mlp,
+    parse_args,
+    plot,
+    plot_lines,
+    run_folder,
+    weight_scale_init_,
+)
 from nn import datasets
 
 FULL = dict(
@@ -97,7 +107,6 @@ def main(argv=None) -> int:
     for name, r in batch.items():
         print(f"{name:>22}: best validation accuracy {r['best_val_accuracy']:.1%}")
 
-    nan_as_missing = {k: [np.nan if v is None else v for v in r["final_loss"]] for k, r in sweep.items()}
     scale_panels = [
         dict(
             title="best validation accuracy",
@@ -113,14 +122,7 @@ def main(argv=None) -> int:
             logx=True,
             lines={k: (scales, r["best_train_accuracy"]) for k, r in sweep.items()},
         ),
-        dict(
-            title="final loss (diverged runs left out)",
-            xlabel="weight scale",
-            ylabel="loss",
-            logx=True,
-            logy=True,
-            lines={k: (scales, v) for k, v in nan_as_missing.items()},
-        ),
+        final_loss_panel(sweep, scales, "final loss (diverged runs left out)"),
     ]
     epochs = np.arange(config["batch_epochs"] + 1)
     batch_panels = [

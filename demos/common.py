@@ -133,6 +133,35 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
     return str(path)
 
 
+def smoothed_loss_panel(runs: dict, window: int) -> dict:
+    """A `plot_lines` panel: each run's training loss (`runs[name]["loss"]`) as a moving mean over `window` steps."""
+    return dict(
+        title=f"training loss (mean of {window} steps)",
+        xlabel="step",
+        ylabel="loss",
+        logy=True,
+        lines={
+            name: (
+                np.arange(len(r["loss"]) - window + 1) + window,
+                np.convolve(r["loss"], np.ones(window) / window, "valid"),
+            )
+            for name, r in runs.items()
+        },
+    )
+
+
+def final_loss_panel(results: dict, scales, title: str) -> dict:
+    """A `plot_lines` panel of each setting's final loss against the weight scale; diverged runs (None) are gaps."""
+    return dict(
+        title=title,
+        xlabel="weight scale",
+        ylabel="loss",
+        logx=True,
+        logy=True,
+        lines={k: (scales, [np.nan if v is None else v for v in r["final_loss"]]) for k, r in results.items()},
+    )
+
+
 def tile_pictures(
     path: Path, pictures: list, ncols: int, titles: list[str] | None = None, title: str | None = None
 ) -> str:

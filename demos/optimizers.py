@@ -16,7 +16,7 @@ import numpy as np
 
 import autograd
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder
+from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
 from nn import datasets
 
 # name -> (optimizer class, options): the course's learning rates for each rule, scaled to this problem.
@@ -69,19 +69,7 @@ def main(argv=None) -> int:
     window = 10  # the per-step loss is noisy; a running mean separates the rules
     epochs = np.arange(config["epochs"] + 1)
     panels = [
-        dict(
-            title=f"training loss (mean of {window} steps)",
-            xlabel="step",
-            ylabel="loss",
-            logy=True,
-            lines={
-                n: (
-                    np.arange(len(r["loss"]) - window + 1) + window,
-                    np.convolve(r["loss"], np.ones(window) / window, "valid"),
-                )
-                for n, r in runs.items()
-            },
-        ),
+        smoothed_loss_panel(runs, window),
         dict(
             title="training accuracy",
             xlabel="epoch (0: after the first update)",

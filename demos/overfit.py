@@ -18,7 +18,17 @@ import numpy as np
 
 import autograd
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, weight_scale_init_
+from demos.common import (
+    final_loss_panel,
+    finish,
+    fit,
+    mlp,
+    parse_args,
+    plot,
+    plot_lines,
+    run_folder,
+    weight_scale_init_,
+)
 from nn import datasets
 
 FULL = dict(
@@ -75,7 +85,6 @@ def main(argv=None) -> int:
             f"100 % {span} ({len(perfect)} of {len(scales)} scales)"
         )
 
-    nan_as_missing = {k: [np.nan if v is None else v for v in r["final_loss"]] for k, r in results.items()}
     panels = [
         dict(
             title="final training accuracy",
@@ -84,14 +93,7 @@ def main(argv=None) -> int:
             logx=True,
             lines={k: (scales, r["final_train_accuracy"]) for k, r in results.items()},
         ),
-        dict(
-            title="final loss (diverged runs and exact zeros left out)",
-            xlabel="weight scale",
-            ylabel="loss",
-            logx=True,
-            logy=True,
-            lines={k: (scales, v) for k, v in nan_as_missing.items()},
-        ),
+        final_loss_panel(results, scales, "final loss (diverged runs and exact zeros left out)"),
     ]
     curves = [
         dict(

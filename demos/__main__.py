@@ -89,7 +89,7 @@ def write_pictures(solver: optim.Solver, monitor: nn.Monitor, out) -> dict:
     history = (solver.loss_history, solver.train_acc_history, solver.val_acc_history)
     return {
         "graph": draw_one_step(model, solver.X_train[:8], solver.y_train[:8], out / "graph.svg"),
-        "curves": plot("training curves", autograd.viz.plot_history, *history, path=out / "curves.png"),
+        "curves": plot("training curves", autograd.viz.plot_history, *history, path=out / "curves.png", first_epoch=0),
         "filters": plot("filter picture", autograd.viz.image_grid, model[0].weight.value[:, 0], out / "filters.png"),
         "monitor": plot("monitor picture", monitor.plot_stats, out / "monitor.png", stats=["std", "grad_norm"]),
     }

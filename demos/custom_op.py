@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     )
     history = (solver.loss_history, solver.train_acc_history, solver.val_acc_history)
     files = {
-        "curves": plot("curves", autograd.viz.plot_history, *history, path=out / "curves.png"),
+        "curves": plot("curves", autograd.viz.plot_history, *history, path=out / "curves.png", first_epoch=0),
         "boundary": plot("decision boundary", autograd.viz.plot_decision_boundary, model, X, y, out / "boundary.png"),
     }
     metrics = {

@@ -91,7 +91,7 @@ def solver_data(data: dict) -> dict:
 def curves(solver, path) -> Path | None:
     """The solver's loss per step and accuracies per epoch, as a PNG (None without matplotlib)."""
     history = (solver.loss_history, solver.train_acc_history, solver.val_acc_history)
-    return plot("training curves", autograd.viz.plot_history, *history, path=path)
+    return plot("training curves", autograd.viz.plot_history, *history, path=path, first_epoch=0)
 
 
 def finish(out: Path, title: str, settings: dict, metrics: dict, figures: dict, started: float, stats=None) -> dict:

@@ -43,7 +43,7 @@ def _series(where: str, name: str, values) -> np.ndarray:
     return array
 
 
-def plot_history(loss_history, train_acc=None, val_acc=None, *, path) -> str:
+def plot_history(loss_history, train_acc=None, val_acc=None, *, path, first_epoch: int = 1) -> str:
     """Plot the loss per step (or epoch) and, when given, train and validation accuracy per epoch.
 
     Args:
@@ -51,6 +51,8 @@ def plot_history(loss_history, train_acc=None, val_acc=None, *, path) -> str:
         train_acc: optional 1-D sequence of accuracies, one per epoch.
         val_acc: optional 1-D sequence of accuracies, one per epoch.
         path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format.
+        first_epoch: the epoch of the first accuracy; `optim.Solver` checks once after its first update,
+            before any epoch ends, so its histories start at 0.
 
     Returns:
         The path written.
@@ -72,7 +74,8 @@ def plot_history(loss_history, train_acc=None, val_acc=None, *, path) -> str:
     axes[0].grid(alpha=0.3)
     if accuracies:
         for label, a in accuracies:
-            axes[1].plot(np.arange(1, a.size + 1), a, marker="o", markersize=3, label=label.replace("_acc", ""))
+            epochs = np.arange(first_epoch, first_epoch + a.size)
+            axes[1].plot(epochs, a, marker="o", markersize=3, label=label.replace("_acc", ""))
         axes[1].set(title="accuracy", xlabel="epoch", ylabel="accuracy")
         axes[1].grid(alpha=0.3)
         axes[1].legend()

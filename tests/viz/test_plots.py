@@ -28,6 +28,17 @@ def test_plot_history_with_and_without_accuracies(tmp_path):
     assert_png(written)
 
 
+@pytest.mark.parametrize("first_epoch", [0, 1])
+def test_plot_history_numbers_epochs_from_first_epoch(tmp_path, monkeypatch, first_epoch):
+    import autograd.viz.plots as plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda figure, path: drawn.append(figure) or str(path))
+    plot_history([1.0, 0.5, 0.2], [0.3, 0.6], [0.2, 0.5], path=tmp_path / "h.png", first_epoch=first_epoch)
+    accuracy_axes = drawn[0].axes[1]
+    assert [list(line.get_xdata()) for line in accuracy_axes.lines] == [[first_epoch, first_epoch + 1]] * 2
+
+
 def test_plot_history_refuses_an_empty_history(tmp_path):
     with pytest.raises(ValueError, match=r"plot_history: loss_history must be a non-empty 1-D .*got shape \(0,\)"):
         plot_history([], path=tmp_path / "x.png")

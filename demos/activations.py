@@ -18,7 +18,7 @@ import numpy as np
 import autograd
 import nn
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
+from demos.common import epoch_panel, finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
 from nn import datasets
 from nn.monitor import gradient_flow
 
@@ -78,12 +78,7 @@ def main(argv=None) -> int:
     first_layer = {name: [flow[0][1] for flow in r["flows"]] for name, r in runs.items()}
     window = 50  # the per-step loss is noisy; a running mean shows the plateau
     panels = [
-        dict(
-            title="validation accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={n: (epochs, r["val_acc"]) for n, r in runs.items()},
-        ),
+        epoch_panel("validation accuracy", {n: r["val_acc"] for n, r in runs.items()}),
         smoothed_loss_panel(runs, window),
         dict(
             title="first-layer mean |grad|",

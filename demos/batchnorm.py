@@ -20,6 +20,7 @@ import numpy as np
 import autograd
 import optim
 from demos.common import (
+    epoch_panel,
     final_loss_panel,
     finish,
     fit,
@@ -124,14 +125,8 @@ def main(argv=None) -> int:
         ),
         final_loss_panel(sweep, scales, "final loss (diverged runs left out)"),
     ]
-    epochs = np.arange(config["batch_epochs"] + 1)
     batch_panels = [
-        dict(
-            title=f"{kind} accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={k: (epochs, r[f"{kind}_accuracy"]) for k, r in batch.items()},
-        )
+        epoch_panel(f"{kind} accuracy", {k: r[f"{kind}_accuracy"] for k, r in batch.items()})
         for kind in ("train", "val")
     ]
     depth = len(config["hidden"]) + 1

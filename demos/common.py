@@ -150,6 +150,17 @@ def smoothed_loss_panel(runs: dict, window: int) -> dict:
     )
 
 
+def epoch_panel(title: str, series: dict, ylabel: str = "accuracy") -> dict:
+    """A `plot_lines` panel of one value per accuracy check: Solver checks after its first update (epoch 0)
+    and after every epoch, so point i is epoch i."""
+    return dict(
+        title=title,
+        xlabel="epoch (0: after the first update)",
+        ylabel=ylabel,
+        lines={name: (np.arange(len(values)), values) for name, values in series.items()},
+    )
+
+
 def final_loss_panel(results: dict, scales, title: str) -> dict:
     """A `plot_lines` panel of each setting's final loss against the weight scale; diverged runs (None) are gaps."""
     return dict(

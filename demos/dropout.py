@@ -22,7 +22,7 @@ import numpy as np
 
 import autograd
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, tile_pictures
+from demos.common import epoch_panel, finish, fit, mlp, parse_args, plot, plot_lines, run_folder, tile_pictures
 from nn import datasets
 
 FULL = dict(
@@ -102,25 +102,13 @@ def main(argv=None) -> int:
             f"(gap {r['gap']:.1%})"
         )
 
-    epochs = np.arange(config["epochs"] + 1)
     panels = [
-        dict(
-            title="training accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={k: (epochs, r["train_accuracy"]) for k, r in runs.items()},
-        ),
-        dict(
-            title="validation accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={k: (epochs, r["val_accuracy"]) for k, r in runs.items()},
-        ),
-        dict(
-            title="gap: training - validation",
-            xlabel="epoch (0: after the first update)",
+        epoch_panel("training accuracy", {k: r["train_accuracy"] for k, r in runs.items()}),
+        epoch_panel("validation accuracy", {k: r["val_accuracy"] for k, r in runs.items()}),
+        epoch_panel(
+            "gap: training - validation",
+            {k: np.subtract(r["train_accuracy"], r["val_accuracy"]) for k, r in runs.items()},
             ylabel="accuracy gap",
-            lines={k: (epochs, np.subtract(r["train_accuracy"], r["val_accuracy"])) for k, r in runs.items()},
         ),
     ]
     files = {

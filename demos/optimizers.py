@@ -16,7 +16,7 @@ import numpy as np
 
 import autograd
 import optim
-from demos.common import finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
+from demos.common import epoch_panel, finish, fit, mlp, parse_args, plot, plot_lines, run_folder, smoothed_loss_panel
 from nn import datasets
 
 # name -> (optimizer class, options): the course's learning rates for each rule, scaled to this problem.
@@ -67,21 +67,10 @@ def main(argv=None) -> int:
         )
 
     window = 10  # the per-step loss is noisy; a running mean separates the rules
-    epochs = np.arange(config["epochs"] + 1)
     panels = [
         smoothed_loss_panel(runs, window),
-        dict(
-            title="training accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={n: (epochs, r["train_acc"]) for n, r in runs.items()},
-        ),
-        dict(
-            title="validation accuracy",
-            xlabel="epoch (0: after the first update)",
-            ylabel="accuracy",
-            lines={n: (epochs, r["val_acc"]) for n, r in runs.items()},
-        ),
+        epoch_panel("training accuracy", {n: r["train_acc"] for n, r in runs.items()}),
+        epoch_panel("validation accuracy", {n: r["val_acc"] for n, r in runs.items()}),
     ]
     files = {
         "curves": plot(

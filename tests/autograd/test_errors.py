@@ -123,3 +123,12 @@ def test_without_detect_anomaly_nothing_is_checked():
     with np.errstate(invalid="ignore"):
         y = ag.sqrt(ag.tensor(np.array([-1.0])))
     assert np.isnan(y.item())
+
+
+def test_linear_errors():
+    with pytest.raises(
+        ValueError, match=r"linear: input \(\.\.\., in_features\) and weight .* got \(2, 3\) and \(4, 5\)"
+    ):
+        ag.linear(t(2, 3), t(4, 5))
+    with pytest.raises(ValueError, match=r"linear: bias must have shape \(4,\), got \(3,\)"):
+        ag.linear(t(2, 3), t(4, 3), t(3))

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograd.op import Op
+from autograd.ops.linalg import column_sums, inner_over_rows
 
 
 def pair(where: str, name: str, value, minimum: int) -> tuple:
@@ -72,9 +73,53 @@ def _offset_view(a, i, j, out_hw, stride, axes=(2, 3)):
     return a[tuple(index)]
 
 
+# Below this many channels per group, _columns builds its matrix column by column.
+FEW_CHANNELS = 4
+
+
+def _columns(xp, groups, kernel, out_hw, stride, dilation, ones):
+    """The GEMM matrix of a convolution over the channels-last padded input `xp` (N, H, W, C).
+
+    (groups, N*OH*OW, KH*KW*C/groups): a row per output pixel, columns (ki, kj, channel) within each
+    group, and with `ones` a last column of ones, so that the GEMM adds the bias and the weight
+    gradient's GEMM yields the bias gradient, instead of two more passes over the output.
+    """
+    n, _, _, c = xp.shape
+    c_group, (kh, kw), (oh, ow) = c // groups, kernel, out_hw
+    k = kh * kw * c_group
+    if c_group < FEW_CHANNELS:
+        # Column-major: each kernel offset's copy then moves image rows, where a row-major copy
+        # would move one to three floats at a time (ten times slower for one channel).
+        cols_t = np.empty((groups, k + ones, n, oh, ow), dtype=xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                view = _offset_view(xp, i * dilation[0], j * dilation[1], out_hw, stride, axes=(1, 2))
+                offset = (i * kw + j) * c_group
+                cols_t[:, offset : offset + c_group] = view.reshape(n, oh, ow, groups, c_group).transpose(3, 4, 0, 1, 2)
+        cols = cols_t.reshape(groups, k + ones, -1).transpose(0, 2, 1)
+    else:
+        # Row-major: each row is kh*kw runs of contiguous channels, so the one copy reads memory in
+        # order (twice as fast as gathering (channel, ki, kj) columns from NCHW).
+        spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+        windows = sliding_window_view(xp, spans, axis=(1, 2))
+        windows = windows[:, :: stride[0], :: stride[1], :, :: dilation[0], :: dilation[1]]
+        cols = np.empty((groups, n * oh * ow, k + ones), dtype=xp.dtype)
+        for g in range(groups):
+            channels = windows[:, :, :, g * c_group : (g + 1) * c_group].transpose(0, 1, 2, 4, 5, 3)
+            cols[g, :, :k].reshape(n, oh, ow, kh, kw, c_group, copy=False)[...] = channels
+    if ones:
+        cols[:, :, k] = 1
+    return cols
+
+
+def _memory_order(a):
+    """a's axes from the outermost in memory to the innermost."""
+    return sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis]))
+
+
 def _empty_in_order_of(shape, like, dtype):
     """An empty array of `shape` whose axes lie in memory in the order of `like`'s axes."""
-    outer_first = sorted(range(len(shape)), key=lambda axis: -abs(like.strides[axis]))
+    outer_first = _memory_order(like)
     return np.empty([shape[axis] for axis in outer_first], dtype=dtype).transpose(np.argsort(outer_first))
 
 
@@ -104,22 +149,15 @@ class Conv2d(Op):
             raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
         ph, pw = padding
         oh, ow = _out_size("conv2d", (h + 2 * ph, w + 2 * pw), (kh, kw), stride, dilation)
-        # Channels-last padded input: each row of the GEMM's matrix is then kh*kw runs of contiguous
-        # channels, so the one copy that builds the matrix reads memory in order (twice as fast as
-        # gathering (channel, ki, kj) columns from NCHW).
         xp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
         xp[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
-        spans = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
-        windows = sliding_window_view(xp, spans, axis=(1, 2))
-        windows = windows[:, :: stride[0], :: stride[1], :, :: dilation[0], :: dilation[1]]
-        # Rows are output pixels, columns (ki, kj, channel) within each group.
-        cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n, oh, ow, kh, kw, groups, c_group)
-        cols = cols.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, n * oh * ow, kh * kw * c_group)
-        w_mat = weight.reshape(groups, f // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2)
-        out = np.matmul(cols, w_mat.reshape(groups, f // groups, -1).transpose(0, 2, 1))
-        out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
+        k = kh * kw * c_group
+        cols = _columns(xp, groups, (kh, kw), (oh, ow), stride, dilation, ones=bias is not None)
+        w_mat = weight.reshape(groups, f // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, -1, k)
         if bias is not None:
-            out += bias
+            w_mat = np.concatenate([w_mat, bias.reshape(groups, -1, 1)], axis=2)
+        out = np.matmul(cols, w_mat.transpose(0, 2, 1))
+        out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
         ctx.save_for_backward(cols, weight)
         ctx.geometry = (x.shape, (kh, kw), stride, padding, dilation)
         return out.transpose(0, 3, 1, 2)
@@ -135,11 +173,15 @@ class Conv2d(Op):
         need_x, need_w, need_b = ctx.needs_input_grad
         # Free when grad is channels-last in memory, as this op's own output is.
         g_mat = grad.transpose(0, 2, 3, 1).reshape(n * oh * ow, groups, f_group).transpose(1, 0, 2)
+        k = kh * kw * c_group
         dx = dw = db = None
         if need_w:
-            dw = np.matmul(g_mat.transpose(0, 2, 1), cols).reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
-        if need_b:
-            db = g_mat.sum(axis=1).reshape(f)
+            dw_mat = inner_over_rows(g_mat, cols)
+            dw = dw_mat[:, :, :k].reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
+            if need_b:
+                db = dw_mat[:, :, k].reshape(f)  # from the column of ones
+        elif need_b:
+            db = column_sums(g_mat).reshape(f)
         if need_x:
             _, c, h, w = x_shape
             ph, pw = padding
@@ -200,8 +242,9 @@ class MaxPool2d(Op):
         out_hw = winner.shape[2:]
         # Work in the memory order of the forward's input, which winner keeps: the ReLU backward
         # that usually comes next then reads its saved output and this gradient in step. A grad in
-        # another order is copied once (a quarter of the input) instead of being read across strides.
-        if grad.strides != winner.strides:
+        # another order is copied once (a quarter of the input) instead of being read across strides;
+        # a view in the same order (a slice of a padded gradient) is read as it is.
+        if _memory_order(grad) != _memory_order(winner):
             laid_out = _empty_in_order_of(grad.shape, winner, grad.dtype)
             laid_out[...] = grad
             grad = laid_out

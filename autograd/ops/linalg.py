@@ -4,6 +4,33 @@ import numpy as np
 
 from autograd.op import Op
 
+# inner_over_rows splits products with fewer output entries than TINY_OUTPUT into blocks of
+# ROW_BLOCK rows, whose operands fit in L2 cache.
+TINY_OUTPUT = 1024
+ROW_BLOCK = 1024
+
+
+def column_sums(rows: np.ndarray) -> np.ndarray:
+    """rows.sum(axis=-2) as a GEMV with ones: several times faster than numpy's reduction down long columns."""
+    return np.ones(rows.shape[-2], dtype=rows.dtype) @ rows
+
+
+def inner_over_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a^T @ b for (..., R, M) and (..., R, N): the products summed over a long axis R of rows."""
+    rows = a.shape[-2]
+    if a.shape[-1] * b.shape[-1] >= TINY_OUTPUT or rows < 4 * ROW_BLOCK:
+        return np.matmul(np.swapaxes(a, -1, -2), b)
+    # OpenBLAS runs a product with a tiny output and a long inner dimension at a third of its speed
+    # (0.3.31, 2 threads); the same sum taken over row blocks that fit in cache runs at full speed.
+    cut = rows - rows % ROW_BLOCK
+    blocks = (cut // ROW_BLOCK, ROW_BLOCK)
+    a_blocks = a[..., :cut, :].reshape(*a.shape[:-2], *blocks, a.shape[-1])
+    b_blocks = b[..., :cut, :].reshape(*b.shape[:-2], *blocks, b.shape[-1])
+    out = np.matmul(np.swapaxes(a_blocks, -1, -2), b_blocks).sum(axis=-3)
+    if cut < rows:
+        out += np.matmul(np.swapaxes(a[..., cut:, :], -1, -2), b[..., cut:, :])
+    return out
+
 
 class MatMul(Op):
     """y = a @ b;  da = g @ b^T, db = a^T @ g (1-D operands promoted as numpy does)."""
@@ -71,8 +98,8 @@ class Linear(Op):
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = grad.reshape(-1, grad.shape[-1])
         dx = np.matmul(grad, weight) if need_x else None
-        dw = np.matmul(rows.T, x.reshape(-1, x.shape[-1])) if need_w else None
-        db = rows.sum(axis=0) if need_b else None
+        dw = inner_over_rows(rows, x.reshape(-1, x.shape[-1])) if need_w else None
+        db = column_sums(rows) if need_b else None
         return dx, dw, db
 
 

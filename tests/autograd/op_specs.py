@@ -311,6 +311,23 @@ SPECS = [
         params=[dict(), dict(stride=2, padding=1, dilation=1)],
     ),
     OpSpec(
+        # Four channels per group: the GEMM matrix is built row by row (fewer: column by column).
+        ops.Conv2d,
+        lambda x, w, b, **p: ag.conv2d(x, w, b, groups=2, **p),
+        [((2, 8, 5, 5), (4, 4, 3, 3), (4,))],
+        lambda x, w, b, **p: conv2d_loop(x, w, b, groups=2, **p),
+        lambda t, x, w, b, **p: t.nn.functional.conv2d(x, w, b, groups=2, **p),
+        params=[dict(padding=1)],
+    ),
+    OpSpec(
+        ops.Conv2d,
+        lambda x, w, b, **p: ag.conv2d(x, w, b, groups=3, **p),
+        [((2, 3, 5, 6), (6, 1, 3, 3), (6,))],
+        lambda x, w, b, **p: conv2d_loop(x, w, b, groups=3, **p),
+        lambda t, x, w, b, **p: t.nn.functional.conv2d(x, w, b, groups=3, **p),
+        params=[dict(stride=2, padding=1)],
+    ),
+    OpSpec(
         ops.Conv2d,
         lambda x, w: ag.conv2d(x, w),
         [((2, 2, 5, 5), (3, 2, 2, 2))],

@@ -1,0 +1,75 @@
+"""The numerical kernels behind the ops' speed: column sums as a GEMV, weight-gradient products over
+row blocks, and convolution on sizes large enough to take those paths (the op specs' gradient checks
+use small inputs that never do)."""
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+import autograd as ag
+from autograd.ops.linalg import ROW_BLOCK, column_sums, inner_over_rows
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5000, 4), (1, 1)])
+def test_column_sums_equal_numpy_sums(shape):
+    rows = np.random.default_rng(0).standard_normal(shape)
+    np.testing.assert_allclose(column_sums(rows), rows.sum(axis=-2), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape",
+    [
+        ((5 * ROW_BLOCK, 3), (5 * ROW_BLOCK, 7)),  # blocks only
+        ((4 * ROW_BLOCK + 37, 2), (4 * ROW_BLOCK + 37, 10)),  # blocks and a remainder
+        ((2, 6 * ROW_BLOCK + 1, 4), (2, 6 * ROW_BLOCK + 1, 5)),  # a leading batch axis
+        ((100, 3), (100, 7)),  # too few rows to split
+        ((5 * ROW_BLOCK, 64), (5 * ROW_BLOCK, 64)),  # an output large enough for one GEMM
+    ],
+)
+def test_inner_over_rows_equals_the_plain_product(a_shape, b_shape):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    np.testing.assert_allclose(inner_over_rows(a, b), np.swapaxes(a, -1, -2) @ b, rtol=1e-10)
+
+
+def test_inner_over_rows_reads_strided_operands():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((3, 5 * ROW_BLOCK + 9)).T  # column-major, as conv2d's few-channel matrix
+    b = rng.standard_normal((5 * ROW_BLOCK + 9, 8))[:, ::2]
+    np.testing.assert_allclose(inner_over_rows(a, b), a.T @ b, rtol=1e-10)
+
+
+def _conv_gradients_reference(x, w, g, padding):
+    """dL/dw and dL/db of L = sum(g * conv2d(x, w, b)) by einsum over every window, in float64."""
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(xp, w.shape[2:], axis=(2, 3))  # (N, C, OH, OW, KH, KW)
+    return np.einsum("nfij,ncijkl->fckl", g, windows), g.sum(axis=(0, 2, 3))
+
+
+@pytest.mark.parametrize("channels", [1, 5])  # column-major and row-major GEMM matrices
+def test_conv2d_gradients_on_many_pixels(channels):
+    """Enough output pixels (> 4 row blocks) for the weight gradient's blocked product."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, channels, 40, 41))
+    w = ag.tensor(rng.standard_normal((2, channels, 3, 3)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal(2), requires_grad=True)
+    y = ag.conv2d(ag.tensor(x), w, b, padding=1)
+    g = rng.standard_normal(y.shape)
+    assert y.shape[0] * y.shape[2] * y.shape[3] > 4 * ROW_BLOCK
+    (y * ag.tensor(g)).sum().backward()
+    dw, db = _conv_gradients_reference(x, w.value, g, padding=1)
+    np.testing.assert_allclose(w.grad, dw, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b.grad, db, rtol=1e-9, atol=1e-9)
+
+
+def test_conv2d_bias_gradient_without_weight_gradient():
+    """The bias gradient comes from the weight gradient's product; alone it is a column sum."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 6, 6))
+    w = ag.tensor(rng.standard_normal((4, 3, 3, 3)))
+    b = ag.tensor(rng.standard_normal(4), requires_grad=True)
+    y = ag.conv2d(ag.tensor(x), w, b)
+    g = rng.standard_normal(y.shape)
+    (y * ag.tensor(g)).sum().backward()
+    assert w.grad is None
+    np.testing.assert_allclose(b.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)

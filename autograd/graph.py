@@ -171,49 +171,62 @@ class OpNode:
     """One application of an op: the op class, its context, its settings, inputs and outputs.
 
     While the graph is alive, `inputs` holds the input TensorNodes (None for constants that were
-    passed as ndarrays or numbers).
+    passed as ndarrays or numbers) and `outputs` weak references to the outputs.
     After `release()` only a skeleton stays: the op, its settings, the shapes and dtypes of inputs
     and outputs, `parents` (the OpNodes that produced the inputs) and the leaves that need grad,
     enough to draw the graph without holding any intermediate array.
     """
 
-    __slots__ = ("op", "ctx", "params", "inputs", "outputs", "output_meta", "saved_versions", "_skeleton", "grad_stats")
+    # Slots, and no container kept only for bookkeeping: the garbage collector tracks and rescans
+    # every object of a live graph, so each op should leave as few behind as it can.
+    __slots__ = (
+        "op",
+        "ctx",
+        "params",
+        "inputs",
+        "_outputs",
+        "output_meta",
+        "saved_versions",
+        "_skeleton",
+        "grad_stats",
+        "watched",
+    )
 
     def __init__(self, op, ctx, inputs, params):
         self.op = op
         self.ctx = ctx
         self.params = params
         self.inputs = inputs
-        self.outputs = ()
+        self._outputs = ()
         self.output_meta = ()
         self.saved_versions = ()
         self._skeleton = None
         self.grad_stats = None
+        # Set when an output asks for its gradient (a hook, retain_grad): only then does backward
+        # look at the outputs.
+        self.watched = False
 
     def set_outputs(self, outputs) -> None:
-        # Outputs are held weakly: each output holds its node, and a strong link back would keep
-        # every intermediate alive through a reference cycle.
-        self.outputs = tuple(weakref.ref(t) for t in outputs)
-        self.output_meta = tuple((t._value.shape, t._value.dtype) for t in outputs)
-        saved = self.ctx.saved
-        if saved:
-            # A saved array may be a view (MatMul saves w.T): match it to a tensor by the memory it
-            # views, and watch that tensor's version owner, which every view of it bumps too.
-            owners = [(_root(t._value), t) for t in (*self.inputs, *outputs) if t is not None]
-            watched = []
-            for array in saved:
-                if not isinstance(array, np.ndarray):
-                    continue
-                root = _root(array)
-                for owner_root, t in owners:
-                    if owner_root is root:
-                        owner = version_owner(t)
-                        if owner not in watched:
-                            watched.append(owner)
-                        break
-            # Flat (tensor, version, tensor, version, ...): pairs would be one more object per saved
-            # array for the garbage collector to scan while the graph lives.
-            self.saved_versions = tuple(item for owner in watched for item in (owner, owner._version))
+        if len(outputs) == 1:
+            # The common case keeps the bare weak reference, one container fewer per node.
+            self._outputs = weakref.ref(outputs[0])
+            value = outputs[0]._value
+            self.output_meta = ((value.shape, value.dtype),)
+        else:
+            self._outputs = tuple(weakref.ref(t) for t in outputs)
+            self.output_meta = tuple((t._value.shape, t._value.dtype) for t in outputs)
+        if self.ctx.saved:
+            self.saved_versions = _saved_versions(self.inputs, outputs, self.ctx.saved)
+
+    @property
+    def outputs(self) -> tuple:
+        """Per output, a weak reference: call it for the TensorNode, or None once it is gone.
+
+        Weak, because each output holds its node: a strong link back would make a reference cycle
+        of every intermediate, which only the garbage collector could free.
+        """
+        refs = self._outputs
+        return refs if refs.__class__ is tuple else (refs,)
 
     @property
     def released(self) -> bool:
@@ -223,25 +236,30 @@ class OpNode:
     def parents(self) -> tuple:
         """Per input: the OpNode that produced it, or None for leaves and constants."""
         if self._skeleton is not None:
-            return self._skeleton[0]
+            return tuple(None if s is None else s[0] for s in self._skeleton)
         return tuple(None if t is None else t.source for t in self.inputs)
 
     @property
     def input_meta(self) -> tuple:
         """Per input: (shape, dtype), or None for a constant that was not a TensorNode."""
         if self._skeleton is not None:
-            return self._skeleton[1]
+            return tuple(None if s is None else s[1:] for s in self._skeleton)
         return tuple(None if t is None else (t.shape, t.dtype) for t in self.inputs)
 
     def release(self) -> None:
         """Drop the context and the links to intermediate tensors; keep the skeleton."""
-        parents, meta, leaves = [], [], []
+        # Per input: None, or (producing node, shape, dtype). A plain loop: comprehensions cost a
+        # call each, and this runs once per node of every backward.
+        skeleton, leaves = [], []
         for t in self.inputs:
-            source = None if t is None else t.source
-            parents.append(source)
-            meta.append(None if t is None else (t._value.shape, t._value.dtype))
-            leaves.append(t if t is not None and source is None and t._requires_grad else None)
-        self._skeleton = (tuple(parents), tuple(meta))
+            if t is None:
+                skeleton.append(None)
+                leaves.append(None)
+            else:
+                source, value = t.source, t._value
+                skeleton.append((source, value.shape, value.dtype))
+                leaves.append(t if source is None and t._requires_grad else None)
+        self._skeleton = tuple(skeleton)
         self.inputs = tuple(leaves)
         self.ctx = None
         self.saved_versions = ()
@@ -249,6 +267,75 @@ class OpNode:
     def __repr__(self):
         settings = " ".join(f"{k}={v}" for k, v in self.params.items() if _is_setting(v))
         return f"<OpNode {self.op.__name__}{' ' + settings if settings else ''}>"
+
+
+def _saved_versions(inputs, outputs, saved) -> tuple:
+    """Flat (key, version, key, version, ...) for the tensors whose memory the saved arrays view.
+
+    A key is an input's position, or ~k for output k. Keys, not tensors: a node holding its own
+    output would be a reference cycle, and a tuple of ints is one the garbage collector stops
+    scanning. Only a multi-output op that saves an output keeps that tensor itself, since the
+    output need not be alive when backward reaches the node through another one.
+    """
+    keys, items = [], []
+    for array in saved:
+        if not isinstance(array, np.ndarray):
+            continue
+        key = _owner_key(array, inputs, outputs)
+        if key is None or key in keys:
+            continue
+        keys.append(key)
+        tensor = inputs[key] if key >= 0 else outputs[~key]
+        items += (tensor if key < 0 and len(outputs) > 1 else key, version_owner(tensor)._version)
+    return tuple(items)
+
+
+def _owner_key(array, inputs, outputs):
+    """Which input (i) or output (~k) `array` belongs to, by identity, else by the memory it views."""
+    views = array.base is not None
+    for i, t in enumerate(inputs):
+        if t is not None:
+            if t._value is array:
+                return i
+            views = views or t._value.base is not None
+    for k, t in enumerate(outputs):
+        if t._value is array:
+            return ~k
+        views = views or t._value.base is not None
+    if not views:
+        return None  # every array here owns its memory, so only identity could have matched
+    # A saved view (MatMul saves w.T): match it to a tensor by the memory it views.
+    root = _root(array)
+    for i, t in enumerate(inputs):
+        if t is not None and _root(t._value) is root:
+            return i
+    for k, t in enumerate(outputs):
+        if _root(t._value) is root:
+            return ~k
+    return None
+
+
+def _check_versions(node) -> None:
+    """Refuse to run backward on saved arrays that were changed in place since the forward pass."""
+    versions = node.saved_versions
+    for j in range(0, len(versions), 2):
+        key = versions[j]
+        if key.__class__ is not int:
+            tensor = key
+        elif key >= 0:
+            tensor = node.inputs[key]
+        else:
+            # A single output is alive whenever backward reaches its node: a consumer holds it.
+            tensor = node.outputs[~key]()
+            if tensor is None:
+                continue
+        owner = tensor if tensor._base is None else tensor._base
+        if owner._version != versions[j + 1]:
+            raise RuntimeError(
+                f"backward: an array that {node.op.__name__} saved for backward was modified in place "
+                f"after the forward pass (tensor of shape {owner.shape}); replace .value with a new "
+                "array instead of changing it in place, or run the forward again"
+            )
 
 
 def _root(array):
@@ -260,30 +347,28 @@ def _is_setting(value) -> bool:
     return isinstance(value, (int, float, str, bool, tuple)) or value is None
 
 
-def _topological_order(root) -> list:
-    """OpNodes that lead to `root`, each after every node that consumes its outputs."""
-    order = []
-    visited = set()
-    stack = [(root, False)]
+def _count_consumers(root) -> dict:
+    """Per OpNode that leads to `root`: [inputs on the way that consume its outputs, grad per output]."""
+    table = {root: [0] + [None] * len(root.output_meta)}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
+        node = stack.pop()
         if node.ctx is None:
             raise RuntimeError(
                 f"backward: the graph through {node.op.__name__} was already released by an earlier "
                 "backward; pass retain_graph=True to that backward to go through it again"
             )
-        visited.add(node)
-        stack.append((node, True))
         for t in node.inputs:
-            if t is not None and t.source is not None and t._requires_grad and t.source not in visited:
-                stack.append((t.source, False))
-    order.reverse()
-    return order
+            # Only op outputs have a source, and they always require grad.
+            source = None if t is None else t.source
+            if source is not None:
+                entry = table.get(source)
+                if entry is None:
+                    table[source] = [1] + [None] * len(source.output_meta)
+                    stack.append(source)
+                else:
+                    entry[0] += 1
+    return table
 
 
 def _apply_hooks(tensor, grad):
@@ -312,29 +397,39 @@ def _check_grad(node, i, grad, tensor):
 
 
 def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) * grad into every leaf's `.grad` that requires it."""
+    """Accumulate d(root)/d(leaf) * grad into every leaf's `.grad` that requires it.
+
+    A node runs once all its consumers have (Kahn's order), with the summed gradient of its outputs.
+    """
     leaf_grads = {}
     record_stats = MODE.grad_stats
     check_anomaly = MODE.anomaly
     if root.source is None:
         leaf_grads[root] = grad
     else:
-        order = _topological_order(root.source)
-        pending = {root.source: [None] * len(root.source.outputs)}
-        pending[root.source][root._index] = grad
-        for node in order:
-            out_grads = pending.pop(node, None)
-            if out_grads is None:
+        # One entry per node, [consumers still to run, gradient of output 0, of output 1, ...]:
+        # a single dict lookup per edge.
+        table = _count_consumers(root.source)
+        table[root.source][1 + root._index] = grad
+        ready = [root.source]
+        while ready:
+            node = ready.pop()
+            out_grads = table.pop(node)[1:]
+            inputs = node.inputs
+            if out_grads[0] is None and all(g is None for g in out_grads):
+                # No gradient reached this node: it runs nothing, but its producers stop waiting for it.
+                for t in inputs:
+                    source = None if t is None else t.source
+                    if source is not None:
+                        entry = table[source]
+                        entry[0] -= 1
+                        if not entry[0]:
+                            ready.append(source)
                 continue
-            _retain_output_grads(node, out_grads)
-            versions = node.saved_versions
-            for tensor, version in zip(versions[::2], versions[1::2]):
-                if tensor._version != version:
-                    raise RuntimeError(
-                        f"backward: an array that {node.op.__name__} saved for backward was modified in place "
-                        f"after the forward pass (tensor of shape {tensor.shape}); replace .value with a new "
-                        "array instead of changing it in place, or run the forward again"
-                    )
+            if node.watched:
+                _retain_output_grads(node, out_grads)
+            if node.saved_versions:
+                _check_versions(node)
             if len(out_grads) > 1 and any(g is None for g in out_grads):
                 out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
             if record_stats:
@@ -342,28 +437,32 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             in_grads = node.op.backward(node.ctx, *out_grads)
             if check_anomaly:
                 _check_backward_anomaly(node, in_grads)
-            if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
+            if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(inputs):
                 got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
                 raise RuntimeError(
-                    f"{node.op.__name__}.backward: must return a tuple of {len(node.inputs)} gradients "
+                    f"{node.op.__name__}.backward: must return a tuple of {len(inputs)} gradients "
                     f"(one per input, None where there is none), got {got}"
                 )
-            for i, (tensor, g) in enumerate(zip(node.inputs, in_grads)):
-                if g is None or tensor is None or not tensor._requires_grad:
+            for i, (tensor, g) in enumerate(zip(inputs, in_grads)):
+                if tensor is None:
                     continue
-                value = tensor._value
-                if g.__class__ is not np.ndarray or g.shape != value.shape or g.dtype != value.dtype:
-                    g = _check_grad(node, i, g, tensor)
+                if g is not None and tensor._requires_grad:
+                    value = tensor._value
+                    if g.__class__ is not np.ndarray or g.shape != value.shape or g.dtype != value.dtype:
+                        g = _check_grad(node, i, g, tensor)
                 source = tensor.source
                 if source is None:
-                    previous = leaf_grads.get(tensor)
-                    leaf_grads[tensor] = g if previous is None else previous + g
-                else:
-                    slots = pending.get(source)
-                    if slots is None:
-                        slots = pending[source] = [None] * len(source.outputs)
-                    index = tensor._index
-                    slots[index] = g if slots[index] is None else slots[index] + g
+                    if g is not None and tensor._requires_grad:
+                        previous = leaf_grads.get(tensor)
+                        leaf_grads[tensor] = g if previous is None else previous + g
+                    continue
+                entry = table[source]
+                if g is not None:
+                    k = 1 + tensor._index
+                    entry[k] = g if entry[k] is None else entry[k] + g
+                entry[0] -= 1
+                if not entry[0]:
+                    ready.append(source)
             if not retain_graph:
                 node.release()
     stored = set()

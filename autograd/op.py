@@ -15,9 +15,10 @@ OP_REGISTRY: dict[str, type["Op"]] = {}
 class Context:
     """What one op application keeps for its backward: saved arrays and settings as attributes."""
 
+    saved = ()  # until save_for_backward: a class default is one store fewer per op
+
     def __init__(self, needs_input_grad: tuple):
         self.needs_input_grad = needs_input_grad
-        self.saved = ()
 
     def save_for_backward(self, *arrays) -> None:
         """Keep `arrays` for backward; read them back as the tuple `ctx.saved`."""
@@ -63,51 +64,61 @@ class Op:
     def apply(cls, *inputs, **params):
         """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
         arrays = []
-        tensors = []
         needs_grad = []
-        float_dtype = None
-        has_python_numbers = False
+        plain = False  # an input that is not a TensorNode: an ndarray, a number or None
         for x in inputs:
             if isinstance(x, TensorNode):
-                value = x._value
-                arrays.append(value)
-                tensors.append(x)
+                arrays.append(x._value)
                 needs_grad.append(x._requires_grad)
-                if float_dtype is None and value.dtype.kind == "f":
-                    float_dtype = value.dtype
             else:
                 arrays.append(x)
-                tensors.append(None)
                 needs_grad.append(False)
-                if x is not None and not isinstance(x, np.ndarray):
-                    has_python_numbers = True
-        if has_python_numbers:
-            # Python numbers take the dtype of the tensors they meet, so float32 stays float32.
-            dtype = float_dtype or np.float32
-            arrays = [a if a is None or isinstance(a, np.ndarray) else np.asarray(a, dtype=dtype) for a in arrays]
-        record = MODE.grad_enabled and True in needs_grad
+                plain = True
+        if plain:
+            arrays = _numbers_as_arrays(inputs, arrays)
+        record = True in needs_grad and MODE.grad_enabled
         ctx = Context(tuple(needs_grad) if record else ())
         out = cls.forward(ctx, *arrays, **params)
         if MODE.anomaly:
             check_forward_anomaly(cls, ctx, arrays, out if isinstance(out, tuple) else (out,))
-        node = OpNode(cls, ctx, tuple(tensors), params) if record else None
-        if isinstance(out, tuple):
-            outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
-        else:
-            outputs = (TensorNode._wrap(out, node, 0),)
+        node = None
+        if record:
+            # All-tensor inputs are already the tuple the node needs; constants are recorded as None.
+            tensors = tuple([x if isinstance(x, TensorNode) else None for x in inputs]) if plain else inputs
+            node = OpNode(cls, ctx, tensors, params)
+        if not isinstance(out, tuple):
+            output = TensorNode._wrap(out, node, 0)
+            if output._value.base is not None:
+                _share_version(output, inputs)
+            if record:
+                node.set_outputs((output,))
+            return output
+        outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
         for output in outputs:
             if output._value.base is not None:
-                _share_version(output, tensors)
+                _share_version(output, inputs)
         if record:
             node.set_outputs(outputs)
-        return outputs if isinstance(out, tuple) else outputs[0]
+        return outputs
 
 
-def _share_version(output: TensorNode, tensors: list) -> None:
+def _numbers_as_arrays(inputs: tuple, arrays: list) -> list:
+    """Python numbers take the dtype of the tensors they meet, so float32 stays float32."""
+    dtype = None
+    for i, a in enumerate(arrays):
+        if a is not None and not isinstance(a, np.ndarray):
+            if dtype is None:
+                floats = (x._value.dtype for x in inputs if isinstance(x, TensorNode) and x._value.dtype.kind == "f")
+                dtype = next(floats, np.float32)
+            arrays[i] = np.asarray(a, dtype=dtype)
+    return arrays
+
+
+def _share_version(output: TensorNode, inputs: tuple) -> None:
     """An output that views an input's memory counts its in-place changes with that input."""
     root = memory_root(output._value)
-    for t in tensors:
-        if t is not None and memory_root(t._value) is root:
+    for t in inputs:
+        if isinstance(t, TensorNode) and memory_root(t._value) is root:
             output._base = version_owner(t)
             return
 

@@ -200,12 +200,15 @@ class TensorNode:
         """Keep `.grad` on this non-leaf tensor after backward."""
         if self.source is not None:
             self._retains_grad = True
+            self.source.watched = True
 
     def register_hook(self, hook) -> "_HookHandle":
         """Call `hook(grad)` when this tensor's gradient is computed; a returned array replaces it."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
         self._hooks = (*self._hooks, hook)
+        if self.source is not None:
+            self.source.watched = True
         return _HookHandle(self, hook)
 
     # ----- operators -----

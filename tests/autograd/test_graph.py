@@ -294,3 +294,93 @@ def test_fused_linear_equals_its_composition():
     np.testing.assert_allclose(fused.value, composed.value)
     for g, t in zip(grads, (x, w, b)):
         np.testing.assert_allclose(g, t.grad)
+
+
+def test_a_node_that_receives_no_gradient_does_not_block_its_producers():
+    class Blocked(Op):
+        """y = x;  no gradient flows back."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (None,)
+
+    x = leaf(3)
+    a = x * 2
+    b = a * 3  # reached only through Blocked: runs no backward, but `a` must not wait for it
+    (Blocked.apply(b) + a).sum().backward()
+    np.testing.assert_allclose(x.grad, np.full(3, 2.0))
+    assert a.source.released and not b.source.released  # a node that ran no backward keeps its context
+
+
+def test_in_place_change_of_a_saved_output_is_refused():
+    x = leaf(3)
+    h = x.exp()  # Exp saves its output
+    loss = h.sum()
+    h.value += 1.0
+    with pytest.raises(RuntimeError, match="Exp saved for backward was modified in place"):
+        loss.backward()
+
+
+def test_in_place_change_of_a_dropped_saved_output_of_a_multi_output_op_is_refused():
+    class SplitExp(Op):
+        """(y1, y2) = exp of the halves of x;  dx = concat(g1 * y1, g2 * y2)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            half = len(x) // 2
+            y1, y2 = np.exp(x[:half]), np.exp(x[half:])
+            ctx.save_for_backward(y1, y2)
+            return y1, y2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            y1, y2 = ctx.saved
+            return (np.concatenate([g1 * y1, g2 * y2]),)
+
+    x = leaf(4)
+    first, second = SplitExp.apply(x)
+    second.value *= 2.0
+    del second  # the edited output is gone, but backward through `first` still uses its array
+    with pytest.raises(RuntimeError, match="SplitExp saved for backward was modified in place"):
+        (first * 3).sum().backward()
+
+
+def test_outputs_are_weak_references_in_order():
+    x = leaf(4)
+    y = x * 2
+    assert len(y.source.outputs) == 1 and y.source.outputs[0]() is y
+
+    class Halves(Op):
+        """(y1, y2) = halves of x;  dx = concat(g1, g2)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x[:2].copy(), x[2:].copy()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return (np.concatenate([g1, g2]),)
+
+    first, second = Halves.apply(x)
+    node = first.source
+    assert [ref() for ref in node.outputs] == [first, second]
+    del second
+    assert node.outputs[1]() is None
+
+
+def test_parents_and_input_meta_are_the_same_before_and_after_release():
+    x = leaf(2, 3)
+    c = ag.tensor(np.ones(3))  # a constant tensor
+    h = x * 2.0
+    loss = (h + c).sum()
+    add = loss.source.parents[0]
+    before = (add.parents, add.input_meta, h.source.parents, h.source.input_meta)
+    loss.backward()
+    assert add.released and h.source.released
+    assert (add.parents, add.input_meta, h.source.parents, h.source.input_meta) == before
+    assert add.parents == (h.source, None) and h.source.input_meta == (((2, 3), np.dtype(np.float64)), None)
+    assert h.source.inputs == (x, None) and add.inputs == (None, None)

@@ -3,6 +3,7 @@
 import gc
 import os
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -102,3 +103,68 @@ def test_a_thousand_training_steps_keep_allocations_flat():
         tracemalloc.stop()
     total = sum(p.value.nbytes for p in params) + X.nbytes
     assert growth < 0.05 * total, f"grew {growth} bytes over 1000 steps (model and data: {total} bytes)"
+
+
+def _freed_without_the_collector(build) -> list:
+    """Run `build()` (it returns weak references) with the cyclic garbage collector off; which died.
+
+    Checked before the collector is back on: its first pass would free cycles too.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        return [ref() is None for ref in build()]
+    finally:
+        gc.enable()
+
+
+def test_a_long_chain_frees_by_reference_counting_when_dropped():
+    # Ops that save their own output (tanh, exp) must not make a cycle through their node: a dropped
+    # graph should go at once, not wait for the garbage collector to scan every node.
+    def build():
+        x = ag.tensor(np.ones(1, np.float32), requires_grad=True)
+        y = x
+        for _ in range(10_000):
+            y = ag.tanh(y * 1.0001 + x).exp()
+        middle = weakref.ref(_walk_back(y, 10_000))
+        leaf = weakref.ref(x)  # every node holds it
+        del x, y
+        return middle, leaf
+
+    assert _freed_without_the_collector(build) == [True, True]
+
+
+def test_a_released_chain_frees_by_reference_counting_when_dropped():
+    def build():
+        x = ag.tensor(np.ones(1), requires_grad=True)
+        y = x
+        for _ in range(10_000):
+            y = (y * 1.0001).tanh()
+        y.backward()
+        leaf = weakref.ref(x)  # the skeleton's first node still holds it
+        del x
+        assert leaf() is not None
+        del y
+        return (leaf,)
+
+    assert _freed_without_the_collector(build) == [True]
+
+
+def test_building_and_dropping_a_graph_leaves_no_garbage_cycles():
+    x = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    gc.collect()
+    gc.disable()
+    try:
+        loss = ((x * 2).exp().tanh() @ np.ones((3, 2))).sigmoid().sum()
+        del loss
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found == 0
+
+
+def _walk_back(tensor, steps: int):
+    """The tensor `steps` ops upstream along each node's first input."""
+    for _ in range(steps):
+        tensor = tensor.source.inputs[0]
+    return tensor

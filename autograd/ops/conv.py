@@ -1,7 +1,8 @@
 """Convolution and pooling over NCHW arrays: Conv2d, MaxPool2d, AvgPool2d.
 
-Nothing loops over pixels. Conv2d copies its input once into a channels-last matrix for one GEMM
-and sends the input gradient back with one GEMM and one strided add per kernel offset. The pools
+Nothing loops over pixels. Conv2d copies its input into a matrix of kernel windows (im2col) and
+multiplies it by the weights, a few images at a time so that the matrix never exists whole; it
+sends the input gradient back with one GEMM and one strided add per kernel offset. The pools
 read the input through strided views, one per kernel offset, and write gradients back the same way.
 Arrays keep NCHW shapes; their memory may be channels-last (strides say so), and the ops that
 follow are written to keep whichever order they are given rather than copy into another.
@@ -71,6 +72,17 @@ def _offset_view(a, i, j, out_hw, stride, axes=(2, 3)):
     index[axes[0]] = slice(i, i + stride[0] * (out_hw[0] - 1) + 1, stride[0])
     index[axes[1]] = slice(j, j + stride[1] * (out_hw[1] - 1) + 1, stride[1])
     return a[tuple(index)]
+
+
+# Bytes of the GEMM matrix that a convolution builds at a time: the matrix has kh*kw times as many
+# entries as the input, so it is built for a few images at a time and never exists whole.
+CHUNK_BYTES = 4 << 20
+
+
+def _chunks(n, pixels, row_bytes):
+    """(images, rows) slices over a batch of n images, each chunk's matrix about CHUNK_BYTES (rows: output pixels)."""
+    step = max(1, CHUNK_BYTES // (pixels * row_bytes))
+    return [(slice(i, min(i + step, n)), slice(i * pixels, min(i + step, n) * pixels)) for i in range(0, n, step)]
 
 
 # Below this many channels per group, _columns builds its matrix column by column.
@@ -152,21 +164,23 @@ class Conv2d(Op):
         xp = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
         xp[:, ph : ph + h, pw : pw + w, :] = x.transpose(0, 2, 3, 1)
         k = kh * kw * c_group
-        cols = _columns(xp, groups, (kh, kw), (oh, ow), stride, dilation, ones=bias is not None)
         w_mat = weight.reshape(groups, f // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, -1, k)
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias.reshape(groups, -1, 1)], axis=2)
-        out = np.matmul(cols, w_mat.transpose(0, 2, 1))
+        out = np.empty((groups, n * oh * ow, f // groups), dtype=x.dtype)
+        for images, rows in _chunks(n, oh * ow, w_mat.shape[2] * x.itemsize):
+            cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=bias is not None)
+            np.matmul(cols, w_mat.transpose(0, 2, 1), out=out[:, rows])
         out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
-        ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, (kh, kw), stride, padding, dilation)
+        # The padded input, not the matrix: backward builds the matrix again, chunk by chunk.
+        ctx.save_for_backward(xp, weight)
+        ctx.geometry = (x.shape, (kh, kw), stride, padding, dilation, groups, bias is not None)
         return out.transpose(0, 3, 1, 2)
 
     @staticmethod
     def backward(ctx, grad):
-        cols, weight = ctx.saved
-        x_shape, (kh, kw), stride, padding, dilation = ctx.geometry
-        groups = cols.shape[0]
+        xp, weight = ctx.saved
+        x_shape, (kh, kw), stride, padding, dilation, groups, has_bias = ctx.geometry
         f, c_group = weight.shape[:2]
         f_group = f // groups
         n, _, oh, ow = grad.shape
@@ -176,7 +190,10 @@ class Conv2d(Op):
         k = kh * kw * c_group
         dx = dw = db = None
         if need_w:
-            dw_mat = inner_over_rows(g_mat, cols)
+            dw_mat = 0
+            for images, rows in _chunks(n, oh * ow, (k + has_bias) * xp.itemsize):
+                cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=has_bias)
+                dw_mat = dw_mat + inner_over_rows(g_mat[:, rows], cols)
             dw = dw_mat[:, :, :k].reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
             if need_b:
                 db = dw_mat[:, :, k].reshape(f)  # from the column of ones

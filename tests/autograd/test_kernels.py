@@ -7,6 +7,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 import autograd as ag
+from autograd.ops import conv
 from autograd.ops.linalg import ROW_BLOCK, column_sums, inner_over_rows
 
 
@@ -73,3 +74,22 @@ def test_conv2d_bias_gradient_without_weight_gradient():
     (y * ag.tensor(g)).sum().backward()
     assert w.grad is None
     np.testing.assert_allclose(b.grad, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_conv2d_in_chunks_of_images_equals_one_chunk(monkeypatch):
+    """With room for one image's matrix at a time, forward and gradients are those of the whole batch."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 6, 7, 7))
+    w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+
+    def run():
+        xt, wt, bt = (ag.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = ag.conv2d(xt, wt, bt, padding=1, groups=2)
+        (y * y).sum().backward()
+        return y.value, xt.grad, wt.grad, bt.grad
+
+    whole = run()
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    assert len(conv._chunks(5, 49, 8)) == 5
+    for chunked, expected in zip(run(), whole):
+        np.testing.assert_allclose(chunked, expected, rtol=1e-12, atol=1e-12)

@@ -1,0 +1,123 @@
+"""The engine's cost per recorded op, engine vs PyTorch: many small graphs, and one 100,000-op chain.
+
+Every graph comes from `chain`, one small function that builds the same graph in either framework on
+a 1-element float32 tensor, so the arithmetic is nothing and what is timed is the bookkeeping: recording
+the ops in forward and walking them in backward.
+
+- per op: forward + backward of many independent small graphs, in blocks; the median block time divided
+  by the ops in it, in microseconds. Graphs of 1 op (x * 1.0001) carry the whole fixed cost of a
+  backward() call; graphs of 8 ops share it out, closer to what each op of a long graph costs.
+- long chain: one `chain(x, 100_000)`, timed as build (forward) and backward, each the median of a few
+  repeats after a warm-up; releasing the graph afterwards is recorded too but is not in the total.
+
+Each framework runs in blocks of its own (all engine blocks, then all torch blocks), after a warm-up.
+`python -m benchmarks` runs these as its per_op and chain rows.
+"""
+
+import functools
+import gc
+import time
+
+import numpy as np
+
+import autograd as ag
+from benchmarks.train_step import warm_up
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+# The chain cycles through these four ops, so it computes (y * 1.0001 + 0.001).tanh() - 0.001 again and
+# again: the values settle near 0.017 and the gradient stays far from underflow, at any length.
+CYCLE = (lambda y: y * 1.0001, lambda y: y + 0.001, lambda y: y.tanh(), lambda y: y - 0.001)
+SMALL_GRAPH_OPS = (1, 8)
+
+
+def chain(x, length: int):
+    """x followed by `length` ops, going round CYCLE; the same code builds either framework's graph."""
+    y = x
+    for i in range(length):
+        y = CYCLE[i % len(CYCLE)](y)
+    return y
+
+
+def leaf(framework: str):
+    """A 1-element float32 tensor (shape ()) that requires a gradient, in `framework` ("engine" or "torch")."""
+    if framework == "engine":
+        return ag.tensor(np.ones((), np.float32), requires_grad=True)
+    if framework == "torch":
+        return torch.ones((), dtype=torch.float32, requires_grad=True)
+    raise ValueError(f"leaf: framework must be 'engine' or 'torch', got {framework!r}")
+
+
+def _small_graphs(framework: str, ops: int, graphs: int):
+    """A function that runs forward + backward of `graphs` graphs of `ops` ops each, in `framework`."""
+    x = leaf(framework)
+
+    def run():
+        for _ in range(graphs):
+            chain(x, ops).backward()
+            x.grad = None
+
+    return run
+
+
+def per_op_overhead(frameworks: list[str], graphs_per_block: int, blocks: int, warmup_s: float) -> dict:
+    """{"<n>_op_graphs": {framework: {"us_per_op", ...}}} for each n of SMALL_GRAPH_OPS, medians over blocks."""
+    results = {}
+    for ops in SMALL_GRAPH_OPS:
+        results[f"{ops}_op_graphs"] = figures = {}
+        for framework in frameworks:
+            block = _small_graphs(framework, ops, graphs_per_block)
+            warm_up(block, warmup_s)
+            times = []
+            for _ in range(blocks):
+                t0 = time.perf_counter()
+                block()
+                times.append(time.perf_counter() - t0)
+            ops_per_block = graphs_per_block * ops
+            figures[framework] = {
+                "us_per_op": round(float(np.median(times)) / ops_per_block * 1e6, 3),
+                "min_us_per_op": round(min(times) / ops_per_block * 1e6, 3),
+                "ops_per_graph": ops,
+                "graphs_per_block": graphs_per_block,
+                "blocks": blocks,
+            }
+    return results
+
+
+def _build_and_backward(x, length: int) -> tuple[float, float, float]:
+    """Seconds to build chain(x, length), to backpropagate it, and to release the graph and x.grad."""
+    t0 = time.perf_counter()
+    y = chain(x, length)
+    t1 = time.perf_counter()
+    y.backward()
+    t2 = time.perf_counter()
+    del y
+    x.grad = None
+    t3 = time.perf_counter()
+    return t1 - t0, t2 - t1, t3 - t2
+
+
+def long_chain(frameworks: list[str], length: int, repeats: int, warmup_s: float) -> dict:
+    """{framework: {"build_s", "backward_s", "total_s", "release_s", ...}}, medians over `repeats` chains."""
+    results = {}
+    for framework in frameworks:
+        x = leaf(framework)
+        # At least one whole chain: the allocator and the collector's thresholds reach the chain's size.
+        warm_up(functools.partial(_build_and_backward, x, length), warmup_s, min_runs=1)
+        runs = []
+        for _ in range(repeats):
+            gc.collect()  # every repeat starts from the same heap, not from the previous one's garbage
+            runs.append(_build_and_backward(x, length))
+        build, backward, release = (np.array(column) for column in zip(*runs))
+        results[framework] = {
+            "build_s": round(float(np.median(build)), 4),
+            "backward_s": round(float(np.median(backward)), 4),
+            "total_s": round(float(np.median(build + backward)), 4),
+            "release_s": round(float(np.median(release)), 4),
+            "length": length,
+            "repeats": repeats,
+        }
+    return results

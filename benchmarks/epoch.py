@@ -1,0 +1,165 @@
+"""One MNIST training epoch of a small CNN with Adam, engine vs PyTorch: the time a user waits.
+
+The model mirrors make_model("plain", CHANNELS, HIDDEN) of demos/mnist_cnn.py (conv3x3(32)-ReLU-pool-
+conv3x3(64)-ReLU-pool-FC 128-ReLU-FC 10, the CNN of benchmarks.train_step; built here with nn because
+benchmarks import nn/optim/autograd, never demos), trained
+with Adam (lr 1e-3) on batches of 64 of the 60,000 standardized training images in one shuffled order:
+938 steps. Only the steps are timed (forward, cross-entropy, zero_grad, backward, Adam, loss.item());
+loading, standardizing and gathering each batch are not. PyTorch trains the same architecture from
+the same initial weights on the same batches, in a block of its own after the engine's. Each first
+warms up on the epoch's first batch.
+"""
+
+import functools
+import math
+import time
+
+import numpy as np
+
+import autograd as ag
+import nn
+import optim
+from benchmarks.train_step import warm_up
+from nn import datasets
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+CHANNELS = (32, 64)
+HIDDEN = 128
+BATCH_SIZE = 64
+LR = 1e-3
+# The training set's mean and spread, as demos/mnist_common.py standardizes with.
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def load_mnist_train(data_dir) -> tuple[np.ndarray, np.ndarray] | str:
+    """MNIST's standardized training images (N, 1, 28, 28) and labels, or why they could not be found.
+
+    Looks in `data_dir` when given, then in the loader's own places ($NODEGRAD_MNIST, $NODEGRAD_DATA/mnist,
+    ~/.cache/nodegrad/mnist).
+    """
+    searched = []
+    for folder in dict.fromkeys([data_dir, None]):
+        try:
+            X, y, _, _ = datasets.load_mnist(folder)
+        except FileNotFoundError as error:
+            # The loader's message lists each folder searched on a line of its own, between a header and a hint.
+            searched += [line.strip() for line in str(error).splitlines()[1:-1]]
+            continue
+        return ((X - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)).astype(np.float32), y
+    return f"MNIST's four IDX files not found in: {'; '.join(searched)} (pass --data-dir or set $NODEGRAD_MNIST)"
+
+
+def engine_model() -> nn.Sequential:
+    """demos/mnist_cnn.py's plain model: 28x28 -> conv 3x3 -> pool -> conv 3x3 -> pool -> 7x7 -> FC -> FC 10."""
+    c1, c2 = CHANNELS
+    return nn.Sequential(
+        nn.Conv2d(1, c1, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(c2 * 7 * 7, HIDDEN),
+        nn.ReLU(),
+        nn.Linear(HIDDEN, 10),
+    )
+
+
+def torch_model(state_dict: dict):
+    """The same architecture in PyTorch, loaded with `state_dict` (the engine's names and shapes are PyTorch's)."""
+    tnn = torch.nn
+    c1, c2 = CHANNELS
+    model = tnn.Sequential(
+        tnn.Conv2d(1, c1, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(c1, c2, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Flatten(),
+        tnn.Linear(c2 * 7 * 7, HIDDEN),
+        tnn.ReLU(),
+        tnn.Linear(HIDDEN, 10),
+    )
+    model.load_state_dict({key: torch.from_numpy(value.copy()) for key, value in state_dict.items()})
+    return model
+
+
+def engine_stepper(state_dict: dict):
+    """(step(x, y) -> loss, convert(x, y) -> step's arguments) for a fresh engine model and its Adam."""
+    model = engine_model()
+    model.load_state_dict(state_dict)
+    optimizer = optim.Adam(model.parameters(), lr=LR)
+
+    def step(x, y):
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step, lambda x, y: (x, y)
+
+
+def torch_stepper(state_dict: dict):
+    """(step(x, y) -> loss, convert(x, y) -> step's arguments) for a fresh PyTorch model and its Adam."""
+    model = torch_model(state_dict)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+
+    def step(x, y):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step, lambda x, y: (torch.from_numpy(x), torch.from_numpy(y))
+
+
+STEPPERS = {"engine": engine_stepper, "torch": torch_stepper}
+
+
+def measure(
+    X: np.ndarray, y: np.ndarray, frameworks: list[str], fraction: float, warmup_s: float, batch_size: int = BATCH_SIZE
+) -> dict:
+    """{framework: {"epoch_s", ...}}: one epoch of batches of `batch_size` over (X, y), or its first `fraction`.
+
+    With fraction < 1 only the first steps run and "epoch_s" is their time scaled to the whole epoch
+    ("extrapolated": true).
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"epoch.measure: fraction must be in (0, 1], got {fraction}")
+    total_steps = math.ceil(len(X) / batch_size)
+    steps = max(1, math.ceil(total_steps * fraction))
+    order = np.random.default_rng(0).permutation(len(X))
+    batches = [order[i * batch_size : (i + 1) * batch_size] for i in range(steps)]
+    ag.manual_seed(0)
+    initial = engine_model().state_dict()
+    return {framework: _train(framework, initial, X, y, batches, total_steps, warmup_s) for framework in frameworks}
+
+
+def _train(framework: str, initial: dict, X, y, batches: list, total_steps: int, warmup_s: float) -> dict:
+    """Train `framework`'s model from `initial` over `batches` of (X, y), timing only the steps."""
+    step, convert = STEPPERS[framework](initial)
+    first = convert(X[batches[0]], y[batches[0]])
+    warm_up(functools.partial(step, *first), warmup_s, min_runs=1)
+    seconds, losses = 0.0, []
+    for index in batches:
+        xb, yb = convert(X[index], y[index])  # gathering a batch is data loading: not timed
+        t0 = time.perf_counter()
+        losses.append(step(xb, yb))
+        seconds += time.perf_counter() - t0
+    steps = len(batches)
+    return {
+        "epoch_s": round(seconds * total_steps / steps, 3),
+        "ms_per_step": round(seconds / steps * 1e3, 3),
+        "measured_steps": steps,
+        "epoch_steps": total_steps,
+        "extrapolated": steps < total_steps,
+        "mean_loss": round(float(np.mean(losses)), 4),
+    }

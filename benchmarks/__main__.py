@@ -71,6 +71,8 @@ def summary_row(
     engine_vs_torch: the engine's figure to divide by torch's when it was measured apart from `engine`.
     """
     row = {"benchmark": benchmark, "unit": unit, "engine": engine, "numpy": numpy, "torch": torch}
+    if engine_vs_torch is not None:
+        row["engine_vs_torch"] = engine_vs_torch
     for key, reference, mine in (
         ("engine_over_numpy", numpy, engine),
         ("engine_over_torch", torch, engine if engine_vs_torch is None else engine_vs_torch),
@@ -170,6 +172,9 @@ def run_chain(settings: Settings) -> tuple[dict, list[dict]]:
                 torch=torch_s,
                 goals=goals,
                 load=load.cores,
+                note=f"engine with Python's cyclic GC off: {results['engine_gc_off'][f'{part}_s']:.3g} s"
+                if "engine_gc_off" in results
+                else "",
             )
         )
     return results, rows

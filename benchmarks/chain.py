@@ -14,6 +14,7 @@ Each framework runs in blocks of its own (all engine blocks, then all torch bloc
 `python -m benchmarks` runs these as its per_op and chain rows.
 """
 
+import contextlib
 import functools
 import gc
 import time
@@ -100,24 +101,48 @@ def _build_and_backward(x, length: int) -> tuple[float, float, float]:
     return t1 - t0, t2 - t1, t3 - t2
 
 
+def _time_chain(x, length: int, repeats: int, warmup_s: float) -> dict:
+    """Median build, backward and release times of `repeats` chains from x, after a warm-up."""
+    # At least one whole chain: the allocator and the collector's thresholds reach the chain's size.
+    warm_up(functools.partial(_build_and_backward, x, length), warmup_s, min_runs=1)
+    runs = []
+    for _ in range(repeats):
+        gc.collect()  # every repeat starts from the same heap, not from the previous one's garbage
+        runs.append(_build_and_backward(x, length))
+    build, backward, release = (np.array(column) for column in zip(*runs))
+    return {
+        "build_s": round(float(np.median(build)), 4),
+        "backward_s": round(float(np.median(backward)), 4),
+        "total_s": round(float(np.median(build + backward)), 4),
+        "release_s": round(float(np.median(release)), 4),
+        "length": length,
+        "repeats": repeats,
+    }
+
+
+@contextlib.contextmanager
+def cyclic_gc_off():
+    """Python's cyclic garbage collector off for the block, and back to what it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def long_chain(frameworks: list[str], length: int, repeats: int, warmup_s: float) -> dict:
-    """{framework: {"build_s", "backward_s", "total_s", "release_s", ...}}, medians over `repeats` chains."""
+    """{framework: {"build_s", "backward_s", "total_s", "release_s", ...}}, medians over `repeats` chains.
+
+    With the engine, also "engine_gc_off": the same chains with the cyclic collector off. Not the goal's
+    figure, a diagnosis: the engine's graph holds no reference cycles, yet while it grows the collector
+    rescans every live node again and again (PyTorch's graph lives in C++, out of its sight).
+    """
     results = {}
     for framework in frameworks:
-        x = leaf(framework)
-        # At least one whole chain: the allocator and the collector's thresholds reach the chain's size.
-        warm_up(functools.partial(_build_and_backward, x, length), warmup_s, min_runs=1)
-        runs = []
-        for _ in range(repeats):
-            gc.collect()  # every repeat starts from the same heap, not from the previous one's garbage
-            runs.append(_build_and_backward(x, length))
-        build, backward, release = (np.array(column) for column in zip(*runs))
-        results[framework] = {
-            "build_s": round(float(np.median(build)), 4),
-            "backward_s": round(float(np.median(backward)), 4),
-            "total_s": round(float(np.median(build + backward)), 4),
-            "release_s": round(float(np.median(release)), 4),
-            "length": length,
-            "repeats": repeats,
-        }
+        results[framework] = _time_chain(leaf(framework), length, repeats, warmup_s)
+    if "engine" in frameworks:
+        with cyclic_gc_off():
+            results["engine_gc_off"] = _time_chain(leaf("engine"), length, repeats, warmup_s)
     return results

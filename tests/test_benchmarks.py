@@ -62,7 +62,8 @@ def _check_report(report: dict, settings: Settings, with_torch: bool) -> None:
         assert _positive(row["engine"]), row
         if with_torch:
             assert _positive(row["torch"]) and _positive(row["engine_over_torch"]), row
-            assert row["engine_over_torch"] == pytest.approx(row["engine"] / row["torch"], rel=1e-2, abs=1e-3)
+            engine = row.get("engine_vs_torch", row["engine"])  # train steps: the engine-alone blocks
+            assert row["engine_over_torch"] == pytest.approx(engine / row["torch"], rel=1e-2, abs=1e-3)
         else:
             assert row["torch"] is None and row["engine_over_torch"] is None, row
     labels = [row["benchmark"] for row in report["summary"]]
@@ -144,3 +145,20 @@ def test_the_chain_cycles_through_its_four_ops():
     assert x.grad.dtype == np.float32 and float(x.grad) == pytest.approx(1.0001 * (1 - inner**2), rel=1e-5)
     with pytest.raises(ValueError, match="'engine' or 'torch', got 'jax'"):
         chain.leaf("jax")
+
+
+def test_the_chain_row_also_times_the_engine_with_the_cyclic_gc_off_and_restores_it():
+    import gc
+
+    assert gc.isenabled()
+    results = chain.long_chain(["engine"], length=40, repeats=1, warmup_s=0.0)
+    assert gc.isenabled()
+    for key in ("engine", "engine_gc_off"):
+        assert _positive(results[key]["total_s"]) and results[key]["length"] == 40
+    gc.disable()
+    try:
+        with chain.cyclic_gc_off():
+            pass
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()

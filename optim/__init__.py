@@ -16,6 +16,7 @@ from optim.lr_scheduler import (
     LinearLR,
     LRScheduler,
     MultiStepLR,
+    OneCycleLR,
     ReduceLROnPlateau,
     StepLR,
 )
@@ -26,5 +27,5 @@ from optim.solver import Solver
 
 __all__ = [
     "Adagrad", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
-    "Optimizer", "RMSprop", "ReduceLROnPlateau", "SGD", "Solver", "StepLR",
+    "OneCycleLR", "Optimizer", "RMSprop", "ReduceLROnPlateau", "SGD", "Solver", "StepLR",
 ]

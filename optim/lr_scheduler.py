@@ -201,6 +201,115 @@ class LinearLR(LRScheduler):
         return [lr * ratio for lr in self._current()]
 
 
+class OneCycleLR(LRScheduler):
+    """The one-cycle policy, stepped after every batch: the lr climbs from max_lr / div_factor to `max_lr` over
+    the first `pct_start` of `total_steps`, then anneals to max_lr / div_factor / final_div_factor.
+
+    As PyTorch's OneCycleLR, also in its defaults: cosine annealing (or `anneal_strategy="linear"`), and with
+    `cycle_momentum` the momentum (SGD's momentum, Adam's beta1) moving the opposite way, from `max_momentum`
+    down to `base_momentum` and back. `three_phase` comes back down to the starting lr symmetrically before
+    the final annealing. The schedule is a closed formula of the step, not chainable; stepping past
+    `total_steps` raises ValueError. Give `total_steps`, or `epochs` and `steps_per_epoch`.
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = OneCycleLR(sgd, max_lr=1.0, total_steps=5, pct_start=0.4, anneal_strategy="linear",
+    ...                cycle_momentum=False, div_factor=10.0, final_div_factor=1.0); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(4):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.1, 1.0, 0.7, 0.4, 0.1]
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85, max_momentum: float | list[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False):
+        where = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        if total_steps is not None:
+            _check_count(where, "total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_count(where, "epochs", epochs)
+            _check_count(where, "steps_per_epoch", steps_per_epoch)
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(f"{where}: give total_steps, or epochs and steps_per_epoch, got none of them")
+        if not 0.0 <= pct_start <= 1.0:
+            raise ValueError(f"{where}: pct_start must lie in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{where}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        groups = optimizer.param_groups
+        for group, top in zip(groups, _per_group(where, "max_lr", max_lr, len(groups)), strict=True):
+            group["initial_lr"] = top / div_factor
+            group["max_lr"] = top
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and not self.use_beta1:
+                raise ValueError(f"{where}: cycle_momentum needs an optimizer with momentum or betas, "
+                                 f"got {type(optimizer).__name__}")
+            highs = _per_group(where, "max_momentum", max_momentum, len(groups))
+            lows = _per_group(where, "base_momentum", base_momentum, len(groups))
+            for group, high, low in zip(groups, highs, lows, strict=True):
+                group["max_momentum"], group["base_momentum"] = high, low
+                self._set_momentum(group, high)
+        self.total_steps, self.pct_start, self.anneal_strategy = total_steps, pct_start, anneal_strategy
+        self.cycle_momentum, self.three_phase = cycle_momentum, three_phase
+        super().__init__(optimizer)
+
+    def _phases(self) -> list[tuple]:
+        """(last step of the phase, lr from, lr to, momentum from, momentum to), keys into the param groups."""
+        rise = float(self.pct_start * self.total_steps) - 1
+        if self.three_phase:
+            return [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                    (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                    (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        return [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def _set_momentum(self, group: dict, momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {step} times, past the schedule's total_steps={self.total_steps}")
+        phases = self._phases()
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(phases):
+                if step <= end or i == len(phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], pct))
+                    break
+                start = end
+        return lrs
+
+
+def _per_group(where: str, name: str, value, groups: int) -> list:
+    """`value` for each of `groups` param groups: one number for all, or a list or tuple of one per group."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{where}: {name} must be a number or a list of {groups} (one per group), "
+                             f"got {len(value)} values")
+        return list(value)
+    return [value] * groups
+
+
 # (mode, threshold_mode) -> is `metric` better than `best` by more than `threshold`?
 _IS_BETTER = {
     ("min", "rel"): lambda metric, best, threshold: metric < best * (1.0 - threshold),
@@ -280,5 +389,5 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._current()
 
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR", "ReduceLROnPlateau",
-           "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR", "OneCycleLR",
+           "ReduceLROnPlateau", "StepLR"]

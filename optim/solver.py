@@ -113,6 +113,10 @@ class Solver:
         lr_decay: multiply the learning rate by this after each epoch (an ExponentialLR).
         scheduler: an LRScheduler on the optimizer, or a function optimizer -> LRScheduler; stepped once
             per epoch (ReduceLROnPlateau gets the validation accuracy, so give it mode="max").
+        scheduler_interval: "epoch" (default) or "iteration": step the scheduler after every update
+            instead, as a PyTorch loop that calls `scheduler.step()` per batch (one-cycle, warm-up, cosine
+            over the whole run: give the schedule its length in iterations, num_epochs *
+            iterations_per_epoch). Not for ReduceLROnPlateau, which needs an epoch's metric.
         num_epochs: epochs that `train()` runs up to.
         batch_size: examples per update; an epoch is max(len(X_train) // batch_size, 1) updates.
         num_train_samples: training examples drawn for the accuracy check (None: all of them).
@@ -143,7 +147,8 @@ class Solver:
 
     def __init__(self, model: nn.Module, data: dict, *, loss_fn: Callable | None = None,
                  optimizer: Optimizer | None = None, update_rule: str | None = None, optim_config: dict | None = None,
-                 lr_decay: float = 1.0, scheduler: LRScheduler | Callable | None = None, num_epochs: int = 10,
+                 lr_decay: float = 1.0, scheduler: LRScheduler | Callable | None = None,
+                 scheduler_interval: str = "epoch", num_epochs: int = 10,
                  batch_size: int = 100, num_train_samples: int | None = 1000, num_val_samples: int | None = None,
                  print_every: int = 10, verbose: bool = True, seed: int | None = None,
                  checkpoint_path: str | os.PathLike | None = None, on_iteration: Iterable[Callable] = (),
@@ -154,6 +159,8 @@ class Solver:
         for name, value in (("num_epochs", num_epochs), ("batch_size", batch_size), ("print_every", print_every)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"Solver: {name} must be a positive int, got {value!r}")
+        if scheduler_interval not in ("epoch", "iteration"):
+            raise ValueError(f"Solver: scheduler_interval must be 'epoch' or 'iteration', got {scheduler_interval!r}")
         self.model = model
         self.X_train, self.y_train = np.asarray(data["X_train"]), np.asarray(data["y_train"])
         self.X_val, self.y_val = np.asarray(data["X_val"]), np.asarray(data["y_val"])
@@ -163,6 +170,10 @@ class Solver:
         self.loss_fn = autograd.cross_entropy if loss_fn is None else loss_fn
         self.optimizer = self._make_optimizer(optimizer, update_rule, optim_config)
         self.scheduler = self._make_scheduler(scheduler, lr_decay)
+        if scheduler_interval == "iteration" and self.scheduler is not None and self.scheduler.needs_metric:
+            raise ValueError(f"Solver: {type(self.scheduler).__name__} needs an epoch's metric, so it cannot step "
+                             f"every iteration; got scheduler_interval='iteration'")
+        self.scheduler_interval = scheduler_interval
         self.num_epochs, self.batch_size = num_epochs, batch_size
         self.num_train_samples, self.num_val_samples = num_train_samples, num_val_samples
         self.print_every, self.verbose = print_every, verbose
@@ -236,6 +247,8 @@ class Solver:
         try:
             while self.iteration < total and not self.stop_training:
                 loss = self.step()
+                if self.scheduler is not None and self.scheduler_interval == "iteration":
+                    self.scheduler.step()
                 epoch_end = self.iteration % per_epoch == 0
                 if epoch_end:
                     self.epoch += 1
@@ -266,7 +279,7 @@ class Solver:
             self.best_params = self.model.state_dict()
 
     def _end_epoch(self) -> None:
-        if self.scheduler is not None:
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
             if self.scheduler.needs_metric:
                 self.scheduler.step(self.val_acc_history[-1])
             else:

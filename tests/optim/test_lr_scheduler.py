@@ -78,10 +78,40 @@ def test_plateau_in_max_mode_with_an_absolute_threshold():
     (lambda o: optim.ReduceLROnPlateau(o, factor=1.0), "factor"),
     (lambda o: optim.ReduceLROnPlateau(o, patience=-1), "patience"),
     (lambda o: optim.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), "min_lr"),
+    (lambda o: optim.OneCycleLR(o, max_lr=1.0), "total_steps, or epochs and steps_per_epoch"),
+    (lambda o: optim.OneCycleLR(o, max_lr=1.0, epochs=2, steps_per_epoch=0), "steps_per_epoch"),
+    (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start"),
+    (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), "anneal_strategy"),
+    (lambda o: optim.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), "max_lr"),
 ])
 def test_invalid_arguments_raise_value_error_naming_them(make, name):
     with pytest.raises(ValueError, match=name):
         make(_sgd())
+
+
+def test_one_cycle_rises_then_anneals_with_beta1_moving_the_other_way_and_stops_at_total_steps():
+    w = ag.tensor(np.zeros(1), requires_grad=True)
+    adam = optim.Adam([w], lr=0.5)
+    scheduler = optim.OneCycleLR(adam, max_lr=0.01, total_steps=10, pct_start=0.3)
+    lrs, beta1s = [scheduler.get_last_lr()[0]], [adam.param_groups[0]["betas"][0]]
+    for _ in range(10):
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr()[0])
+        beta1s.append(adam.param_groups[0]["betas"][0])
+    # Up over steps 0..2 (0.3 * 10 - 1 = 2), then a half cosine down to max_lr / 25 / 1e4 at step 9.
+    assert lrs[0] == pytest.approx(0.01 / 25) and lrs[2] == pytest.approx(0.01) and lrs[9] == pytest.approx(4e-8)
+    assert all(a < b for a, b in zip(lrs[:2], lrs[1:3])) and all(a > b for a, b in zip(lrs[2:9], lrs[3:10]))
+    assert beta1s[0] == pytest.approx(0.95) and beta1s[2] == pytest.approx(0.85) and beta1s[9] == pytest.approx(0.95)
+    assert adam.param_groups[0]["betas"][1] == 0.999
+    with pytest.raises(ValueError, match="past the schedule's total_steps=10"):
+        scheduler.step()
+
+
+def test_one_cycle_momentum_needs_an_optimizer_with_momentum():
+    adagrad = optim.Adagrad([ag.tensor(np.zeros(1), requires_grad=True)])
+    with pytest.raises(ValueError, match="cycle_momentum needs an optimizer with momentum or betas, got Adagrad"):
+        optim.OneCycleLR(adagrad, max_lr=1.0, total_steps=10)
+    optim.OneCycleLR(adagrad, max_lr=1.0, total_steps=10, cycle_momentum=False)
 
 
 @pytest.mark.parametrize("scheduler_class", [optim.ExponentialLR, optim.ReduceLROnPlateau])
@@ -96,6 +126,7 @@ SCHEDULES = [
     lambda o: optim.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
     lambda o: optim.LinearLR(o, start_factor=0.1, total_iters=8),
     lambda o: optim.ReduceLROnPlateau(o, factor=0.5, patience=1, cooldown=1),
+    lambda o: optim.OneCycleLR(o, max_lr=2.0, total_steps=12, three_phase=True),
 ]
 
 

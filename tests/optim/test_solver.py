@@ -138,6 +138,9 @@ def test_course_config_names_are_translated():
     (dict(data={"X_train": np.zeros((2, 8))}), ValueError, "data must hold X_train, y_train, X_val, y_val"),
     (dict(num_epochs=0), ValueError, "num_epochs must be a positive int"),
     (dict(lr_decay=0.5, scheduler=lambda o: optim.StepLR(o, 1)), ValueError, "lr_decay or scheduler"),
+    (dict(scheduler_interval="batch"), ValueError, "scheduler_interval must be 'epoch' or 'iteration'"),
+    (dict(scheduler=lambda o: optim.ReduceLROnPlateau(o), scheduler_interval="iteration"), ValueError,
+     "ReduceLROnPlateau needs an epoch's metric"),
     (dict(optimizer="adam", update_rule=None, optim_config=None), TypeError, "optimizer must be an optim.Optimizer"),
 ])
 def test_invalid_arguments(options, error, match):
@@ -155,6 +158,19 @@ def test_lr_decay_multiplies_the_learning_rate_once_per_epoch():
     solver = _solver(update_rule="sgd", optim_config={"learning_rate": 0.1}, lr_decay=0.5)
     solver.train()
     assert solver.optimizer.param_groups[0]["lr"] == 0.1 * 0.5**3
+
+
+def test_a_scheduler_stepped_every_iteration_sets_each_updates_lr():
+    # 50 // 25 = 2 updates per epoch, 3 epochs: a linear decay to zero over the 6 updates, as in a PyTorch loop
+    # that calls scheduler.step() after every optimizer.step().
+    seen = []
+    solver = _solver(update_rule="sgd", optim_config={"learning_rate": 0.6},
+                     scheduler=lambda o: optim.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=6),
+                     scheduler_interval="iteration",
+                     on_iteration=[lambda s: seen.append(s.optimizer.param_groups[0]["lr"])])
+    solver.train()
+    np.testing.assert_allclose(seen, [0.5, 0.4, 0.3, 0.2, 0.1, 0.0], atol=1e-12)  # the lr of the next update
+    assert solver.scheduler.last_epoch == solver.iteration == 6
 
 
 def test_a_plateau_scheduler_receives_each_epochs_validation_accuracy():
@@ -240,6 +256,34 @@ def test_resuming_from_a_checkpoint_taken_by_a_callback_is_bit_for_bit_too(tmp_p
     resumed.load(path)
     resumed.train()
     _assert_same_run(straight, straight_snapshots, resumed, snapshots)
+
+
+def test_resuming_mid_epoch_continues_a_per_iteration_schedule_bit_for_bit(tmp_path):
+    options = _resumable_options()
+    options["scheduler"] = lambda o: optim.CosineAnnealingLR(o, T_max=9)
+    options["scheduler_interval"] = "iteration"
+    straight_snapshots = []
+    straight = optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=3, seed=1,
+                            on_epoch=[lambda s: straight_snapshots.append(s.model.state_dict())], **options)
+    straight.train()
+    path = tmp_path / "mid.npz"
+
+    def save_and_stop(s):
+        if s.iteration == 4:
+            s.save(path)
+            s.stop_training = True
+
+    optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=3, seed=1, on_iteration=[save_and_stop],
+                 **options).train()
+    snapshots = []
+    resumed = optim.Solver(_mlp(dropout=0.3, seed=3), _data(n_train=60), num_epochs=3,
+                           on_epoch=[lambda s: snapshots.append(s.model.state_dict())], **options)
+    resumed.load(path)
+    resumed.train()
+    assert resumed.scheduler.last_epoch == straight.scheduler.last_epoch == 9
+    assert resumed.optimizer.param_groups[0]["lr"] == straight.optimizer.param_groups[0]["lr"]
+    assert all(np.array_equal(straight_snapshots[-1][k], v) for k, v in snapshots[-1].items())
+    assert straight.loss_history == resumed.loss_history
 
 
 def test_loading_a_checkpoint_needs_the_same_kind_of_solver(tmp_path):

@@ -6,7 +6,7 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
-from autograd import viz
+from autograd import allocator, viz
 from autograd.broadcast import sum_to_shape
 from autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
 from autograd.graph import (
@@ -137,3 +137,5 @@ __all__ = [
     "var",
     "viz",
 ]
+
+allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

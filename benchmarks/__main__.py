@@ -1,7 +1,8 @@
 """Every performance goal of nodegrad in one command: one table of ratios, every figure in one JSON file.
 
     python -m benchmarks [--quick] [--json PATH] [--data-dir DIR] [--rows ROW [ROW ...]]
-                         [--threads N] [--no-torch] [--mallopt]
+                         [--threads N] [--no-torch]
+    NODEGRAD_MALLOPT=0 python -m benchmarks ...   # with glibc's malloc defaults (see autograd/allocator.py)
 
 Rows, each the engine against references timed in the same process (goals in brackets):
   train_step  one SGD training step of an MLP and a CNN: engine, hand-written numpy, PyTorch
@@ -320,12 +321,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=2, help="threads for numpy's OpenBLAS and for torch (default 2)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
-    parser.add_argument(
-        "--mallopt",
-        action="store_true",
-        help="keep freed memory in glibc's heap (train_step.tune_malloc) for every timed row; the memory "
-        "row's fresh processes keep glibc's defaults",
-    )
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
@@ -341,10 +336,8 @@ def main(argv=None) -> int:
         data_dir=args.data_dir,
         rows=tuple(dict.fromkeys(args.rows)),
     )
-    if args.mallopt and not train_step.tune_malloc():
-        print("mallopt: not available (not glibc?); running with the allocator's defaults", file=sys.stderr)
     report = run_suite(settings)
-    report["settings"]["mallopt"] = args.mallopt
+    report["settings"]["malloc"] = train_step.malloc_label()
     print()
     if report["summary"]:
         print(format_table(report["summary"]))

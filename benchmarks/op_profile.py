@@ -1,6 +1,6 @@
 """Where a training step's time goes, per op family, forward and backward: engine vs reference.
 
-    python -m benchmarks.op_profile [--network mlp|cnn|both] [--steps N] [--mallopt] [--cpu-time]
+    python -m benchmarks.op_profile [--network mlp|cnn|both] [--steps N] [--cpu-time]
 
 Runs the steps of benchmarks.train_step with a timer around every Op.forward / Op.backward of the
 engine and every layer function of benchmarks.reference, alternating engine and reference steps,
@@ -27,6 +27,7 @@ ENGINE_FAMILY = {
     "MaxPool2d": "max_pool2d",
     "ReLU": "relu",
     "MatMul": "linear",
+    "Linear": "linear",
     "Add": "linear",
     "CrossEntropy": "cross_entropy",
     "Reshape": "reshape",
@@ -135,17 +136,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.op_profile", description=__doc__.split("\n")[0])
     parser.add_argument("--network", choices=("mlp", "cnn", "both"), default="both")
     parser.add_argument("--steps", type=int, default=None, help="steps per implementation (default 300 mlp, 40 cnn)")
-    parser.add_argument("--mallopt", action="store_true", help="keep freed memory in glibc's heap first")
     parser.add_argument("--cpu-time", action="store_true", help="time the main thread's CPU time, not wall time")
     args = parser.parse_args(argv)
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
-    if args.mallopt and not train_step.tune_malloc():
-        print("mallopt: not available (not glibc?)", file=sys.stderr)
     clock = time.thread_time if args.cpu_time else time.perf_counter
     print(
         f"clock: {'main-thread CPU time' if args.cpu_time else 'wall time'}; numpy BLAS threads: "
-        f"{train_step.numpy_blas_threads()}; malloc: {'mallopt' if args.mallopt else 'glibc defaults'}"
+        f"{train_step.numpy_blas_threads()}; malloc: {train_step.malloc_label()}"
     )
     for name in ("mlp", "cnn") if args.network == "both" else (args.network,):
         steps = args.steps or {"mlp": 300, "cnn": 40}[name]

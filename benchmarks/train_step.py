@@ -1,7 +1,7 @@
 """Time one float32 training step (forward, softmax cross-entropy, backward, SGD) of two networks.
 
-    python -m benchmarks.train_step [--repeat N] [--quick] [--json PATH] [--mallopt off|on|both]
-                                    [--threads N] [--no-torch]
+    python -m benchmarks.train_step [--repeat N] [--quick] [--json PATH] [--threads N] [--no-torch]
+    NODEGRAD_MALLOPT=0 python -m benchmarks.train_step      # the same with glibc's malloc defaults
 
 Networks: an MLP 784-512-256-10 on a batch of 128, and a CNN conv3x3(32)-relu-pool-conv3x3(64)-relu-
 pool-linear(128)-relu-linear(10) on a batch of 64 of 1x28x28. Each runs as the engine (autograd ops,
@@ -17,10 +17,9 @@ runs in a block of its own. The figure is the median step time. The project's go
 engine / reference <= 1.10. The table also shows the page faults per step and the CPU that other
 processes took meanwhile (in cores): on a shared 2-core machine that inflates every time.
 
-glibc hands large freed blocks back to the OS and page-faults them in again on the next step; with
---mallopt on, M_MMAP_THRESHOLD and M_TRIM_THRESHOLD are raised so freed memory stays in the heap.
-The setting is process-wide, so it applies to all implementations alike; `both` (the default)
-measures with glibc's defaults first, then with the setting (it cannot be undone in-process).
+Importing autograd keeps freed memory in glibc's heap (autograd/allocator.py), which saves the page
+faults of large temporaries on every step. The setting is process-wide, so it applies to all three
+implementations alike; NODEGRAD_MALLOPT=0 measures with glibc's defaults instead.
 """
 
 import argparse
@@ -48,7 +47,7 @@ except ImportError:
     torch = None
 
 GOAL = 1.10
-TORCH_ROUNDS = 3  # engine-alone and torch blocks alternate this many times
+TORCH_ROUNDS = 6  # engine-alone and torch blocks alternate this many times: the machine drifts between speeds
 LR = 0.01
 RTOL = 1e-4
 # float32 sums in another order (another GEMM blocking, a channels-last im2col, oneDNN) differ by a
@@ -302,14 +301,13 @@ def time_network(steppers: dict, repeat: int | None, budget: float, warmup: floa
 
 
 # ----- environment -----
-def tune_malloc() -> bool:
-    """Keep freed blocks in glibc's heap (no munmap/trim, so no page faults on the next step)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 256 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
+def malloc_label() -> str:
+    if ag.allocator.tuned:
+        return (
+            f"glibc tuned by autograd (M_MMAP_THRESHOLD={ag.allocator.MMAP_THRESHOLD >> 20} MB, M_TRIM_THRESHOLD="
+            f"{ag.allocator.TRIM_THRESHOLD >> 20} MB)"
+        )
+    return "the allocator's defaults (NODEGRAD_MALLOPT=0, or not glibc)"
 
 
 def _openblas(action: str):
@@ -358,6 +356,7 @@ def environment() -> dict:
         "torch_threads": torch.get_num_threads() if torch else None,
         "dtype": "float32",
         "lr": LR,
+        "malloc": malloc_label(),
     }
     return env
 
@@ -404,12 +403,6 @@ def main(argv=None) -> int:
         help="where to write the figures (default: benchmarks/results_train_step.json; the suite, python -m "
         "benchmarks, writes benchmarks/results.json)",
     )
-    parser.add_argument(
-        "--mallopt",
-        choices=("off", "on", "both"),
-        default="both",
-        help="glibc malloc tuning: off (defaults), on (no trim/munmap), both (off, then on)",
-    )
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument(
         "--threads",
@@ -455,7 +448,6 @@ def main(argv=None) -> int:
         f"(loss and every gradient: rtol {RTOL}, atol {ATOL_SCALE} x the gradient's largest entry)"
     )
 
-    modes = {"off": ["off"], "on": ["on"], "both": ["off", "on"]}[args.mallopt]
     report = {
         "environment": env,
         "goal_engine_over_reference": GOAL,
@@ -463,21 +455,16 @@ def main(argv=None) -> int:
         "warmup_s": warmup,
         "results": {},
     }
-    for mode in modes:
-        if mode == "on" and not tune_malloc():
-            print("mallopt: not available (not glibc?); skipping the tuned run", file=sys.stderr)
-            continue
-        label = "glibc defaults" if mode == "off" else "mallopt(M_MMAP_THRESHOLD=256MB, M_TRIM_THRESHOLD=1GB)"
-        results = {}
-        for name in NETWORKS:
-            with OtherLoad() as load:
-                results[name] = time_network(make_steppers(name, torch_ok), args.repeat, budget, warmup)
-            results[name]["other_processes_cpu_cores"] = load.cores
-        report["results"][f"mallopt_{mode}"] = results
-        print()
-        print(format_table(results, label))
+    results = {}
+    for name in NETWORKS:
+        with OtherLoad() as load:
+            results[name] = time_network(make_steppers(name, torch_ok), args.repeat, budget, warmup)
+        results[name]["other_processes_cpu_cores"] = load.cores
+    report["results"] = results
+    print()
+    print(format_table(results, malloc_label()))
     print(f"\ngoal: engine/ref <= {GOAL:.2f}x (ok / !!); times are medians of interleaved steps")
-    busy = [r["other_processes_cpu_cores"] for res in report["results"].values() for r in res.values()]
+    busy = [r["other_processes_cpu_cores"] for r in report["results"].values()]
     if any(b is not None and b > 0.2 for b in busy):
         print(
             f"warning: other processes used up to {max(b for b in busy if b is not None):.1f} of "

@@ -1,7 +1,7 @@
 """The main demo: a small CNN learns scikit-learn's bundled 8x8 handwritten digits in seconds, then leaves
 behind a picture of its computation graph, its training curves and an HTML report.
 
-    python -m demos            # about 10 s on two cores; 97-99 % test accuracy
+    python -m demos            # about 5 s on two idle cores; 97-99 % test accuracy
     python -m demos --quick    # a few seconds: a tiny run that checks everything works
     python -m demos --help
 

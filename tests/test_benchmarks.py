@@ -162,3 +162,10 @@ def test_the_chain_row_also_times_the_engine_with_the_cyclic_gc_off_and_restores
         assert not gc.isenabled()  # a collector that was off stays off
     finally:
         gc.enable()
+
+
+def test_a_data_dir_that_is_not_a_folder_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--rows", "epoch", "--data-dir", str(tmp_path / "missing")])
+    assert exit_info.value.code == 2
+    assert "--data-dir must be a folder" in capsys.readouterr().err

@@ -190,10 +190,10 @@ class Conv2d(Op):
         k = kh * kw * c_group
         dx = dw = db = None
         if need_w:
-            dw_mat = 0
+            dw_mat = np.zeros((groups, f_group, k + has_bias), dtype=np.result_type(grad, xp))
             for images, rows in _chunks(n, oh * ow, (k + has_bias) * xp.itemsize):
                 cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=has_bias)
-                dw_mat = dw_mat + inner_over_rows(g_mat[:, rows], cols)
+                dw_mat += inner_over_rows(g_mat[:, rows], cols)
             dw = dw_mat[:, :, :k].reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
             if need_b:
                 db = dw_mat[:, :, k].reshape(f)  # from the column of ones

@@ -93,3 +93,14 @@ def test_conv2d_in_chunks_of_images_equals_one_chunk(monkeypatch):
     assert len(conv._chunks(5, 49, 8)) == 5
     for chunked, expected in zip(run(), whole):
         np.testing.assert_allclose(chunked, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_and_max_pool2d_on_an_empty_batch():
+    x = ag.tensor(np.ones((0, 2, 5, 5), np.float32), requires_grad=True)
+    w = ag.tensor(np.ones((3, 2, 3, 3), np.float32), requires_grad=True)
+    b = ag.tensor(np.ones(3, np.float32), requires_grad=True)
+    y = ag.max_pool2d(ag.conv2d(x, w, b, padding=1), 2)
+    assert y.shape == (0, 3, 2, 2)
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    assert w.grad.dtype == np.float32 and not w.grad.any() and not b.grad.any()

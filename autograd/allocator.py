@@ -20,6 +20,7 @@ ENV_SWITCH = "NODEGRAD_MALLOPT"
 # is trimmed only when TRIM_THRESHOLD bytes at its top are free.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD, TRIM_THRESHOLD = 256 << 20, 1 << 30
+OLD_GLIBC_MMAP_MAX = 32 << 20
 
 tuned = False  # whether keep_freed_memory() has changed this process's malloc
 
@@ -29,9 +30,9 @@ def keep_freed_memory() -> bool:
     global tuned
     if not tuned and sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         libc = ctypes.CDLL("libc.so.6")
-        tuned = bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-            libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-        )
+        # glibc before 2.26 or so refuses mmap thresholds above 32 MB: take that, then.
+        mmap_set = any(libc.mallopt(M_MMAP_THRESHOLD, size) for size in (MMAP_THRESHOLD, OLD_GLIBC_MMAP_MAX))
+        tuned = bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and mmap_set
     return tuned
 
 

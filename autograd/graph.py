@@ -190,6 +190,7 @@ class OpNode:
         "_skeleton",
         "grad_stats",
         "watched",
+        "output_edits",
     )
 
     def __init__(self, op, ctx, inputs, params):
@@ -205,6 +206,9 @@ class OpNode:
         # Set when an output asks for its gradient (a hook, retain_grad): only then does backward
         # look at the outputs.
         self.watched = False
+        # In-place edits of this node's output, counted by TensorNode.value's setter: the node checks
+        # it in backward, when the output itself may be gone (its consumer released it).
+        self.output_edits = 0
 
     def set_outputs(self, outputs) -> None:
         if len(outputs) == 1:
@@ -272,10 +276,11 @@ class OpNode:
 def _saved_versions(inputs, outputs, saved) -> tuple:
     """Flat (key, version, key, version, ...) for the tensors whose memory the saved arrays view.
 
-    A key is an input's position, or ~k for output k. Keys, not tensors: a node holding its own
+    A key is an input's position, or ~0 for the output of a single-output op that owns its memory,
+    whose edits the node counts itself (output_edits). Keys, not tensors: a node holding its own
     output would be a reference cycle, and a tuple of ints is one the garbage collector stops
-    scanning. Only a multi-output op that saves an output keeps that tensor itself, since the
-    output need not be alive when backward reaches the node through another one.
+    scanning. A saved output of a multi-output op, or one that views another tensor's memory, is
+    kept as the tensor that counts its versions.
     """
     keys, items = [], []
     for array in saved:
@@ -285,8 +290,14 @@ def _saved_versions(inputs, outputs, saved) -> tuple:
         if key is None or key in keys:
             continue
         keys.append(key)
-        tensor = inputs[key] if key >= 0 else outputs[~key]
-        items += (tensor if key < 0 and len(outputs) > 1 else key, version_owner(tensor)._version)
+        if key >= 0:
+            items += (key, version_owner(inputs[key])._version)
+            continue
+        owner = version_owner(outputs[~key])
+        if len(outputs) == 1 and owner is outputs[0]:
+            items += (key, 0)  # output_edits is 0: the output was made and saved in this same call
+        else:
+            items += (owner, owner._version)
     return tuple(items)
 
 
@@ -321,19 +332,16 @@ def _check_versions(node) -> None:
     for j in range(0, len(versions), 2):
         key = versions[j]
         if key.__class__ is not int:
-            tensor = key
+            changed, shape = key._version != versions[j + 1], key.shape
         elif key >= 0:
-            tensor = node.inputs[key]
+            owner = version_owner(node.inputs[key])
+            changed, shape = owner._version != versions[j + 1], owner.shape
         else:
-            # A single output is alive whenever backward reaches its node: a consumer holds it.
-            tensor = node.outputs[~key]()
-            if tensor is None:
-                continue
-        owner = tensor if tensor._base is None else tensor._base
-        if owner._version != versions[j + 1]:
+            changed, shape = node.output_edits != versions[j + 1], node.output_meta[~key][0]
+        if changed:
             raise RuntimeError(
                 f"backward: an array that {node.op.__name__} saved for backward was modified in place "
-                f"after the forward pass (tensor of shape {owner.shape}); replace .value with a new "
+                f"after the forward pass (tensor of shape {shape}); replace .value with a new "
                 "array instead of changing it in place, or run the forward again"
             )
 

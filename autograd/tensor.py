@@ -91,7 +91,10 @@ class TensorNode:
         # `t.value += 1` assigns the same array back after changing it in place: count that, so a
         # graph that saved this array refuses to backpropagate through stale values.
         if new is self._value:
-            graph.version_owner(self)._version += 1
+            owner = graph.version_owner(self)
+            owner._version += 1
+            if owner.source is not None:
+                owner.source.output_edits += 1
         else:
             new = _default_dtype(new)
             if self._requires_grad:

@@ -3,6 +3,8 @@
 Schedules are written in PyTorch's chainable form: the lr of an epoch is computed from the current lr,
 not from a closed formula, so two schedulers on one optimizer compose and the values equal PyTorch's.
 A scheduler is stepped once at construction (epoch 0), then once per epoch after `optimizer.step()`.
+OneCycleLR is the exception, as in PyTorch: a closed formula over the whole run, stepped after every
+update (Solver(scheduler_interval="iteration")).
 """
 
 import math

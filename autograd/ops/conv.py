@@ -118,7 +118,8 @@ def _columns(xp, groups, kernel, out_hw, stride, dilation, ones):
         cols = np.empty((groups, n * oh * ow, k + ones), dtype=xp.dtype)
         for g in range(groups):
             channels = windows[:, :, :, g * c_group : (g + 1) * c_group].transpose(0, 1, 2, 4, 5, 3)
-            cols[g, :, :k].reshape(n, oh, ow, kh, kw, c_group, copy=False)[...] = channels
+            # Splitting axes of a view never needs a copy, so this reshape writes into cols.
+            cols[g, :, :k].reshape(n, oh, ow, kh, kw, c_group)[...] = channels
     if ones:
         cols[:, :, k] = 1
     return cols
@@ -167,13 +168,15 @@ class Conv2d(Op):
         w_mat = weight.reshape(groups, f // groups, c_group, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, -1, k)
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias.reshape(groups, -1, 1)], axis=2)
-        out = np.empty((groups, n * oh * ow, f // groups), dtype=x.dtype)
+        out = np.empty((groups, n * oh * ow, f // groups), dtype=np.result_type(x, w_mat))
         for images, rows in _chunks(n, oh * ow, w_mat.shape[2] * x.itemsize):
             cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=bias is not None)
             np.matmul(cols, w_mat.transpose(0, 2, 1), out=out[:, rows])
         out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
-        # The padded input, not the matrix: backward builds the matrix again, chunk by chunk.
-        ctx.save_for_backward(xp, weight)
+        # The padded input, not the matrix: backward builds the matrix again, chunk by chunk, and only
+        # for the weight gradient.
+        needs_weight_grad = bool(ctx.needs_input_grad) and ctx.needs_input_grad[1]
+        ctx.save_for_backward(xp if needs_weight_grad else None, weight)
         ctx.geometry = (x.shape, (kh, kw), stride, padding, dilation, groups, bias is not None)
         return out.transpose(0, 3, 1, 2)
 

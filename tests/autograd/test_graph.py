@@ -325,6 +325,40 @@ def test_in_place_change_of_a_saved_output_is_refused():
         loss.backward()
 
 
+def test_in_place_change_of_a_saved_output_is_refused_after_the_output_is_dropped():
+    """The consumer releases the output before the producer's backward runs: the node counts the edit."""
+    x = leaf(3)
+    h = x.exp()  # Exp saves its output
+    loss = (h + 1.0).sum()
+    h.value += 1.0
+    del h
+    with pytest.raises(
+        RuntimeError,
+        match=r"Exp saved for backward was modified in place after the forward pass \(tensor of shape \(3,\)\)",
+    ):
+        loss.backward()
+
+
+def test_in_place_change_of_a_saved_output_through_a_view_is_refused():
+    x = leaf(4)
+    h = x.tanh()  # Tanh saves its output
+    loss = (h + 2.0).sum()
+    view = h.reshape(2, 2)
+    del h
+    view.value += 1.0
+    with pytest.raises(RuntimeError, match="Tanh saved for backward was modified in place"):
+        loss.backward()
+
+
+def test_an_unchanged_dropped_saved_output_backpropagates():
+    x = leaf(3)
+    h = x.exp()
+    loss = (h + 1.0).sum()
+    del h
+    loss.backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.value))
+
+
 def test_in_place_change_of_a_dropped_saved_output_of_a_multi_output_op_is_refused():
     class SplitExp(Op):
         """(y1, y2) = exp of the halves of x;  dx = concat(g1 * y1, g2 * y2)."""

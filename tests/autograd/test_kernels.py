@@ -104,3 +104,21 @@ def test_conv2d_and_max_pool2d_on_an_empty_batch():
     y.sum().backward()
     assert x.grad.shape == x.shape
     assert w.grad.dtype == np.float32 and not w.grad.any() and not b.grad.any()
+
+
+def test_conv2d_promotes_mixed_dtypes_as_matmul_does():
+    x = ag.tensor(np.ones((1, 8, 5, 5), np.float32), requires_grad=True)
+    w = ag.tensor(np.ones((3, 8, 3, 3)), requires_grad=True)
+    y = ag.conv2d(x, w, padding=1)
+    assert y.dtype == np.float64 == (x.value[0, :, 0, 0] @ w.value[:, :, 0, 0].T).dtype
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+
+
+def test_conv2d_with_a_frozen_weight_saves_no_padded_input():
+    x = ag.tensor(np.ones((2, 3, 5, 5)), requires_grad=True)
+    y = ag.conv2d(x, ag.tensor(np.ones((4, 3, 3, 3))), padding=1)
+    saved_input, _ = y.source.ctx.saved
+    assert saved_input is None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad[0, 0, 2, 2], 4 * 9)  # every window of 9 taps, 4 filters, weight 1

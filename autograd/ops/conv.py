@@ -85,6 +85,14 @@ def _chunks(n, pixels, row_bytes):
     return [(slice(i, min(i + step, n)), slice(i * pixels, min(i + step, n) * pixels)) for i in range(0, n, step)]
 
 
+def _column_chunks(xp, groups, kernel, out_hw, stride, dilation, ones):
+    """(rows, matrix) per chunk of images: the slice of the GEMM's rows, and _columns of those images."""
+    n, _, _, c = xp.shape
+    row_bytes = (kernel[0] * kernel[1] * c // groups + ones) * xp.itemsize
+    for images, rows in _chunks(n, out_hw[0] * out_hw[1], row_bytes):
+        yield rows, _columns(xp[images], groups, kernel, out_hw, stride, dilation, ones)
+
+
 # Below this many channels per group, _columns builds its matrix column by column.
 FEW_CHANNELS = 4
 
@@ -169,8 +177,7 @@ class Conv2d(Op):
         if bias is not None:
             w_mat = np.concatenate([w_mat, bias.reshape(groups, -1, 1)], axis=2)
         out = np.empty((groups, n * oh * ow, f // groups), dtype=np.result_type(x, w_mat))
-        for images, rows in _chunks(n, oh * ow, w_mat.shape[2] * x.itemsize):
-            cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=bias is not None)
+        for rows, cols in _column_chunks(xp, groups, (kh, kw), (oh, ow), stride, dilation, bias is not None):
             np.matmul(cols, w_mat.transpose(0, 2, 1), out=out[:, rows])
         out = out.transpose(1, 0, 2).reshape(n, oh, ow, f)
         # The padded input, not the matrix: backward builds the matrix again, chunk by chunk, and only
@@ -194,8 +201,7 @@ class Conv2d(Op):
         dx = dw = db = None
         if need_w:
             dw_mat = np.zeros((groups, f_group, k + has_bias), dtype=np.result_type(grad, xp))
-            for images, rows in _chunks(n, oh * ow, (k + has_bias) * xp.itemsize):
-                cols = _columns(xp[images], groups, (kh, kw), (oh, ow), stride, dilation, ones=has_bias)
+            for rows, cols in _column_chunks(xp, groups, (kh, kw), (oh, ow), stride, dilation, has_bias):
                 dw_mat += inner_over_rows(g_mat[:, rows], cols)
             dw = dw_mat[:, :, :k].reshape(f, kh, kw, c_group).transpose(0, 3, 1, 2)
             if need_b:

@@ -318,6 +318,7 @@ class Solver:
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "best_params": self.best_params,
             "solver": {
+                "scheduler_interval": self.scheduler_interval,
                 "epoch": self.epoch,
                 "iteration": self.iteration,
                 "best_val_acc": self.best_val_acc,
@@ -335,7 +336,8 @@ class Solver:
         """Restore a checkpoint written by `save()` into this solver, its model, optimizer and scheduler.
 
         Raises:
-            ValueError: the checkpoint has a scheduler state and this solver no scheduler, or the reverse.
+            ValueError: the checkpoint has a scheduler state and this solver no scheduler, or the reverse;
+                or its scheduler stepped per epoch and this one per iteration, or the reverse.
         """
         checkpoint = nn.load(path)
         saved_with = checkpoint["scheduler"] is not None
@@ -343,6 +345,11 @@ class Solver:
             with_or_without = {True: "with", False: "without"}
             raise ValueError(f"Solver.load: {os.fspath(path)} needs a solver {with_or_without[saved_with]} a "
                              f"scheduler, got one {with_or_without[not saved_with]}")
+        # Checkpoints from before the option stepped their schedulers per epoch.
+        interval = checkpoint["solver"].get("scheduler_interval", "epoch")
+        if saved_with and interval != self.scheduler_interval:
+            raise ValueError(f"Solver.load: {os.fspath(path)} stepped its scheduler per {interval}, so the solver "
+                             f"must too, got scheduler_interval={self.scheduler_interval!r}")
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         if self.scheduler is not None:

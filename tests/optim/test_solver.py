@@ -291,3 +291,13 @@ def test_loading_a_checkpoint_needs_the_same_kind_of_solver(tmp_path):
     solver.save(tmp_path / "ckpt.npz")
     with pytest.raises(ValueError, match="needs a solver with a scheduler, got one without"):
         _solver().load(tmp_path / "ckpt.npz")
+
+
+def test_loading_a_checkpoint_needs_the_same_scheduler_interval(tmp_path):
+    _solver(lr_decay=0.5).save(tmp_path / "per_epoch.npz")
+    with pytest.raises(ValueError, match="stepped its scheduler per epoch, so the solver must too"):
+        _solver(lr_decay=0.5, scheduler_interval="iteration").load(tmp_path / "per_epoch.npz")
+    _solver(lr_decay=0.5, scheduler_interval="iteration").save(tmp_path / "per_iteration.npz")
+    with pytest.raises(ValueError, match="stepped its scheduler per iteration"):
+        _solver(lr_decay=0.5).load(tmp_path / "per_iteration.npz")
+    _solver(lr_decay=0.5).load(tmp_path / "per_epoch.npz")  # the same interval loads

@@ -31,8 +31,6 @@ CHANNELS = (12, 24)  # as demos/mnist_cnn.py's plain variant
 HIDDEN = 128
 BATCH_SIZE = 64
 LR = 1e-3
-# The training set's mean and spread, as demos/mnist_common.py standardizes with.
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 def load_mnist_train(data_dir) -> tuple[np.ndarray, np.ndarray] | str:
@@ -49,7 +47,7 @@ def load_mnist_train(data_dir) -> tuple[np.ndarray, np.ndarray] | str:
             # The loader's message lists each folder searched on a line of its own, between a header and a hint.
             searched += [line.strip() for line in str(error).splitlines()[1:-1]]
             continue
-        return ((X - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)).astype(np.float32), y
+        return datasets.standardize_mnist(X), y
     return f"MNIST's four IDX files not found in: {'; '.join(searched)} (pass --data-dir or set $NODEGRAD_MNIST)"
 
 

@@ -15,8 +15,6 @@ from demos import common
 from demos.common import plot, write_metrics
 from nn import datasets
 
-# The training set's mean and spread: standardized inputs keep the first layer's pre-activations near unit scale.
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 VALIDATION = 5000  # images held out of the training set to pick the best epoch; the test set is only scored
 EXIT_NO_DATA = 2
 
@@ -71,15 +69,12 @@ def load_mnist_split(args, *, flatten: bool, train: int | None = None, test: int
     order = rng.permutation(len(X_train))
     val, fit = order[:held_out], order[held_out:]
 
-    def standardize(X):
-        return ((X - np.float32(MNIST_MEAN)) / np.float32(MNIST_STD)).astype(np.float32)
-
     return dict(
-        X_train=standardize(X_train[fit]),
+        X_train=datasets.standardize_mnist(X_train[fit]),
         y_train=y_train[fit],
-        X_val=standardize(X_train[val]),
+        X_val=datasets.standardize_mnist(X_train[val]),
         y_val=y_train[val],
-        X_test=standardize(X_test),
+        X_test=datasets.standardize_mnist(X_test),
         y_test=y_test,
     )
 

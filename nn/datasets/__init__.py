@@ -15,12 +15,14 @@ from nn.datasets.cifar import CLASSES as CIFAR10_CLASSES
 from nn.datasets.cifar import RestrictedUnpickler, load_cifar10, read_cifar_batch
 from nn.datasets.digits import load_digits
 from nn.datasets.files import cache_dir
-from nn.datasets.mnist import download_mnist, load_mnist, parse_idx, read_idx
+from nn.datasets.mnist import MNIST_MEAN, MNIST_STD, download_mnist, load_mnist, parse_idx, read_idx, standardize_mnist
 from nn.datasets.synthetic import load_synth, make_blobs, make_moons, make_spirals
 from nn.datasets.transforms import flatten, normalize, one_hot, train_val_split
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "MNIST_MEAN",
+    "MNIST_STD",
     "RestrictedUnpickler",
     "cache_dir",
     "download_mnist",
@@ -37,5 +39,6 @@ __all__ = [
     "parse_idx",
     "read_cifar_batch",
     "read_idx",
+    "standardize_mnist",
     "train_val_split",
 ]

@@ -348,3 +348,10 @@ def test_datasets_import_optional_packages_only_inside_functions():
         names = {alias.name.split(".")[0] for node in top_level if isinstance(node, ast.Import) for alias in node.names}
         names |= {node.module.split(".")[0] for node in top_level if isinstance(node, ast.ImportFrom)}
         assert names <= allowed, f"{path.name} imports {sorted(names - allowed)} at module level"
+
+
+def test_standardize_mnist_centres_and_scales_by_the_training_set_statistics():
+    X = np.array([[datasets.MNIST_MEAN, datasets.MNIST_MEAN + datasets.MNIST_STD, 0.0]], dtype=np.float32)
+    out = datasets.standardize_mnist(X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[0.0, 1.0, -datasets.MNIST_MEAN / datasets.MNIST_STD]], rtol=1e-6, atol=1e-6)

@@ -18,7 +18,7 @@ import numpy as np
 import autograd
 import nn
 import optim
-from demos.common import draw_graph, parse_args, plot, run_folder, write_metrics
+from demos.common import draw_graph, parse_args, plot, run_folder, solver_metrics, write_metrics
 from nn import datasets
 
 TARGET_ACCURACY = 0.97
@@ -121,15 +121,7 @@ def main(argv=None) -> int:
         "seed": args.seed,
         "quick": args.quick,
     }
-    metrics = {
-        "test_accuracy": test_accuracy,
-        "best_val_accuracy": solver.best_val_acc,
-        "final_train_accuracy": solver.train_acc_history[-1],
-        "final_loss": solver.loss_history[-1],
-        "epochs": solver.epoch,
-        "iterations": solver.iteration,
-        "train_time_s": round(train_time, 2),
-    }
+    metrics = solver_metrics(solver, test_accuracy, train_time)
     last_sample = {
         name: {stat: series[stat][-1] for stat in ("mean", "std", "norm", "grad_norm")}
         for name, series in monitor.history.items()

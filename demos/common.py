@@ -219,6 +219,19 @@ def finish(out: Path, started: float, metrics: dict, settings: dict, files: dict
     return path
 
 
+def solver_metrics(solver, test_accuracy: float, train_time: float) -> dict:
+    """What a classifier's metrics.json records of its training run through optim.Solver."""
+    return {
+        "test_accuracy": test_accuracy,
+        "best_val_accuracy": solver.best_val_acc,
+        "final_train_accuracy": solver.train_acc_history[-1],
+        "final_loss": solver.loss_history[-1],
+        "epochs": solver.epoch,
+        "iterations": solver.iteration,
+        "train_time_s": round(train_time, 2),
+    }
+
+
 def mlp(sizes: list[int], activation=nn.ReLU, batchnorm: bool = False, dropout: float = 0.0) -> nn.Sequential:
     """Linear layers of the given sizes (input first, classes last), each hidden one followed by
     [BatchNorm1d], the activation and [Dropout]."""

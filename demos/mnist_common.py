@@ -166,14 +166,8 @@ def classifier_demo(
         ),
     }
     metrics = {
-        "test_accuracy": test_accuracy,
-        "best_val_accuracy": solver.best_val_acc,
-        "final_train_accuracy": solver.train_acc_history[-1],
-        "final_loss": solver.loss_history[-1],
-        "epochs": solver.epoch,
-        "iterations": solver.iteration,
+        **common.solver_metrics(solver, test_accuracy, train_time),
         "parameters": sum(p.value.size for p in model.parameters()),
-        "train_time_s": round(train_time, 2),
     }
     run_settings = {**settings, "optimizer": "Adam", **config, "seed": args.seed, "quick": args.quick}
     metrics = finish(out, f"nodegrad: {name}", run_settings, metrics, figures, started)

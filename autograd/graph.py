@@ -424,33 +424,12 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             node = ready.pop()
             out_grads = table.pop(node)[1:]
             inputs = node.inputs
-            if out_grads[0] is None and all(g is None for g in out_grads):
-                # No gradient reached this node: it runs nothing, but its producers stop waiting for it.
-                for t in inputs:
-                    source = None if t is None else t.source
-                    if source is not None:
-                        entry = table[source]
-                        entry[0] -= 1
-                        if not entry[0]:
-                            ready.append(source)
-                continue
-            if node.watched:
-                _retain_output_grads(node, out_grads)
-            if node.saved_versions:
-                _check_versions(node)
-            if len(out_grads) > 1 and any(g is None for g in out_grads):
-                out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
-            if record_stats:
-                node.grad_stats = tuple(gradient_summary(g) for g in out_grads)
-            in_grads = node.op.backward(node.ctx, *out_grads)
-            if check_anomaly:
-                _check_backward_anomaly(node, in_grads)
-            if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(inputs):
-                got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
-                raise RuntimeError(
-                    f"{node.op.__name__}.backward: must return a tuple of {len(inputs)} gradients "
-                    f"(one per input, None where there is none), got {got}"
-                )
+            reached = out_grads[0] is not None or any(g is not None for g in out_grads)
+            if reached:
+                in_grads = _run_backward(node, out_grads, record_stats, check_anomaly)
+            else:
+                # No gradient reached the node: it runs nothing, but its producers stop waiting for it.
+                in_grads = (None,) * len(inputs)
             for i, (tensor, g) in enumerate(zip(inputs, in_grads)):
                 if tensor is None:
                     continue
@@ -471,7 +450,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 entry[0] -= 1
                 if not entry[0]:
                     ready.append(source)
-            if not retain_graph:
+            if reached and not retain_graph:
                 node.release()
     stored = set()
     for leaf, g in leaf_grads.items():
@@ -483,6 +462,28 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
             g = g.copy()
         stored.add(id(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _run_backward(node, out_grads, record_stats: bool, check_anomaly: bool):
+    """Run node's op backward on its output gradients, with the checks around it; returns the input gradients."""
+    if node.watched:
+        _retain_output_grads(node, out_grads)
+    if node.saved_versions:
+        _check_versions(node)
+    if len(out_grads) > 1 and any(g is None for g in out_grads):
+        out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
+    if record_stats:
+        node.grad_stats = tuple(gradient_summary(g) for g in out_grads)
+    in_grads = node.op.backward(node.ctx, *out_grads)
+    if check_anomaly:
+        _check_backward_anomaly(node, in_grads)
+    if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
+        got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
+        raise RuntimeError(
+            f"{node.op.__name__}.backward: must return a tuple of {len(node.inputs)} gradients "
+            f"(one per input, None where there is none), got {got}"
+        )
+    return in_grads
 
 
 def _retain_output_grads(node, out_grads) -> None:

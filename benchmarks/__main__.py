@@ -16,7 +16,8 @@ Rows, each the engine against references timed in the same process (goals in bra
               not timed (benchmarks.epoch) [engine/torch <= 1.00]; skipped when MNIST is not found
 
 Every workload is warmed up for at least 0.3 s first: numpy's BLAS threads spin for a while after
-use and would slow whatever runs next. PyTorch always runs in blocks of its own, after the engine's.
+use and would slow whatever runs next. PyTorch always runs in blocks of its own: after the engine's, or
+for the train steps in blocks alternating with the engine's.
 The "other load" column is the CPU that other processes took meanwhile, in cores: on a shared
 machine it inflates absolute times (ratios less so). --quick runs a shortened version of everything
 (shorter warm-ups and budgets, a 10,000-op chain, a tenth of the epoch extrapolated to the whole):

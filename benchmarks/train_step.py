@@ -12,8 +12,9 @@ checks that engine and reference agree on the loss and every gradient (np.allclo
 of the timing if it disagrees.
 
 Each implementation is warmed up (BLAS threads spin up on the first calls), then engine and reference
-steps alternate in one process so that drifting clocks and other processes hit both alike; torch
-runs in a block of its own. The figure is the median step time. The project's goal is
+steps alternate in one process so that drifting clocks and other processes hit both alike; for
+engine/torch, blocks of engine steps alone alternate with blocks of torch steps (time_network says
+why). The figure is the median step time. The project's goal is
 engine / reference <= 1.10. The table also shows the page faults per step and the CPU that other
 processes took meanwhile (in cores): on a shared 2-core machine that inflates every time.
 

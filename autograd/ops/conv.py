@@ -109,7 +109,7 @@ def _columns(xp, groups, kernel, out_hw, stride, dilation, ones):
     k = kh * kw * c_group
     if c_group < FEW_CHANNELS:
         # Column-major: each kernel offset's copy then moves image rows, where a row-major copy
-        # would move one to three floats at a time (ten times slower for one channel).
+        # would move one to three floats at a time (six to nine times slower for one channel).
         cols_t = np.empty((groups, k + ones, n, oh, ow), dtype=xp.dtype)
         for i in range(kh):
             for j in range(kw):

@@ -30,10 +30,11 @@ def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
     [2.0, -4.0]
     """
     array = x.value if isinstance(x, TensorNode) else x
-    grad = np.zeros(array.shape, dtype=np.float64)
-    flat, flat_grad = array.reshape(-1), grad.reshape(-1)
+    # Both flattened in x's memory order (C or Fortran), so flat[i] and flat_grad[i] are one element.
+    grad = np.zeros_like(array, dtype=np.float64)
+    flat, flat_grad = array.ravel(order="K"), grad.ravel(order="K")
     if not np.shares_memory(flat, array):
-        raise ValueError("numerical_gradient: x must be contiguous so it can be perturbed in place")
+        raise ValueError("numerical_gradient: x must be contiguous (C or Fortran order) to be perturbed in place")
     for i in range(flat.size):
         original = flat[i]
         flat[i] = original + eps

@@ -89,11 +89,12 @@ def make_workload(name: str, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarra
 # ----- the three implementations: each step(params, x, y) runs forward, backward and SGD -----
 # The engine's linear layer is its fused `linear` op (what nn.Linear calls), with PyTorch's (out, in)
 # weights; these keys hold the same weights transposed, and their gradients are compared transposed.
+# Like nn.Linear's, they keep the (in, out) memory layout: the transpose is a view.
 ENGINE_TRANSPOSED = {"w1", "w2", "w3", "fc1_w", "fc2_w"}
 
 
 def engine_params(params: dict) -> dict:
-    return {k: ag.tensor(v.T.copy() if k in ENGINE_TRANSPOSED else v, requires_grad=True) for k, v in params.items()}
+    return {k: ag.tensor(v.copy().T if k in ENGINE_TRANSPOSED else v, requires_grad=True) for k, v in params.items()}
 
 
 def engine_loss(name, p, x, y):

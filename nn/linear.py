@@ -33,7 +33,9 @@ class Linear(Module):
         super().__init__()
         check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        # PyTorch's (out, in) shape, laid out in memory as (in, out): the forward product x @ weight.T
+        # then reads it row by row, and its gradient comes from OpenBLAS's faster GEMM orientation.
+        self.weight = Parameter(np.empty((in_features, out_features), dtype=dtype).T)
         self.register_parameter("bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
         self.reset_parameters()
 

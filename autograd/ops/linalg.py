@@ -15,21 +15,21 @@ def column_sums(rows: np.ndarray) -> np.ndarray:
     return np.ones(rows.shape[-2], dtype=rows.dtype) @ rows
 
 
-def inner_over_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def inner_over_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """a^T @ b for (..., R, M) and (..., R, N): the products summed over a long axis R of rows."""
     rows = a.shape[-2]
     if a.shape[-1] * b.shape[-1] >= TINY_OUTPUT or rows < 4 * ROW_BLOCK:
-        return np.matmul(np.swapaxes(a, -1, -2), b)
+        return np.matmul(np.swapaxes(a, -1, -2), b, out=out)
     # OpenBLAS runs a product with a tiny output and a long inner dimension at a third of its speed
     # (0.3.31, 2 threads); the same sum taken over row blocks that fit in cache runs at full speed.
     cut = rows - rows % ROW_BLOCK
     blocks = (cut // ROW_BLOCK, ROW_BLOCK)
     a_blocks = a[..., :cut, :].reshape(*a.shape[:-2], *blocks, a.shape[-1])
     b_blocks = b[..., :cut, :].reshape(*b.shape[:-2], *blocks, b.shape[-1])
-    out = np.matmul(np.swapaxes(a_blocks, -1, -2), b_blocks).sum(axis=-3)
+    total = np.matmul(np.swapaxes(a_blocks, -1, -2), b_blocks).sum(axis=-3, out=out)
     if cut < rows:
-        out += np.matmul(np.swapaxes(a[..., cut:, :], -1, -2), b[..., cut:, :])
-    return out
+        total += np.matmul(np.swapaxes(a[..., cut:, :], -1, -2), b[..., cut:, :])
+    return total
 
 
 class MatMul(Op):
@@ -98,7 +98,13 @@ class Linear(Op):
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = grad.reshape(-1, grad.shape[-1])
         dx = np.matmul(grad, weight) if need_x else None
-        dw = inner_over_rows(rows, x.reshape(-1, x.shape[-1])) if need_w else None
+        dw = None
+        if need_w:
+            # x^T g into the transpose of a gradient laid out like the weight: for nn.Linear's weight,
+            # stored as (in, out), that is OpenBLAS's faster orientation (784 x 512 from 128 rows:
+            # 0.55 ms, against 0.85 ms for g^T x into (out, in)), and the update reads both in step.
+            dw = np.empty_like(weight, dtype=np.result_type(grad, x))
+            inner_over_rows(x.reshape(-1, x.shape[-1]), rows, out=dw.T)
         db = column_sums(rows) if need_b else None
         return dx, dw, db
 

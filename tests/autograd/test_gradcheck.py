@@ -52,6 +52,15 @@ def test_numerical_gradient_and_rel_error():
     np.testing.assert_array_equal(x, [1.0, 2.0, -1.0])
 
 
+def test_numerical_gradient_of_a_fortran_ordered_array():
+    x = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    weights = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    numeric = ag.numerical_gradient(lambda v: float(np.sum(weights * v)), x)
+    assert ag.rel_error(numeric, weights) < 1e-8
+    with pytest.raises(ValueError, match="numerical_gradient: x must be contiguous"):
+        ag.numerical_gradient(lambda v: float(v.sum()), np.ones((4, 4))[:, ::2])
+
+
 def test_manual_seed_repeats_dropout():
     x = ag.tensor(np.ones((4, 4)))
     ag.manual_seed(3)

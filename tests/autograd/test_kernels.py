@@ -33,6 +33,16 @@ def test_inner_over_rows_equals_the_plain_product(a_shape, b_shape):
     np.testing.assert_allclose(inner_over_rows(a, b), np.swapaxes(a, -1, -2) @ b, rtol=1e-10)
 
 
+@pytest.mark.parametrize("rows", [5 * ROW_BLOCK + 9, 100])  # blocked, one GEMM
+def test_inner_over_rows_writes_into_a_transposed_out(rows):
+    """Linear's weight gradient lands in the transpose of an array laid out like the weight."""
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((rows, 3)), rng.standard_normal((rows, 5))
+    out = np.empty((5, 3)).T
+    assert inner_over_rows(a, b, out=out) is out
+    np.testing.assert_allclose(out, a.T @ b, rtol=1e-10)
+
+
 def test_inner_over_rows_reads_strided_operands():
     rng = np.random.default_rng(2)
     a = rng.standard_normal((3, 5 * ROW_BLOCK + 9)).T  # column-major, as conv2d's few-channel matrix

@@ -5,6 +5,7 @@ import pytest
 
 import autograd as ag
 import nn
+import optim
 
 F64 = np.float64
 
@@ -120,6 +121,19 @@ def test_parameter_names_and_shapes_follow_pytorch():
         "num_batches_tracked": (),
     }
     assert shapes(nn.BatchNorm1d(3, affine=False, track_running_stats=False)) == {}
+
+
+def test_linear_weight_is_stored_as_in_by_out_and_keeps_that_layout_through_training():
+    layer = nn.Linear(5, 3)
+    assert layer.weight.shape == (3, 5) and layer.weight.value.T.flags.c_contiguous
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    layer(x).sum().backward()
+    assert layer.weight.grad.T.flags.c_contiguous  # the update reads weight and gradient in step
+    np.testing.assert_allclose(layer.weight.grad, np.ones((4, 3)).T @ x, rtol=1e-6)
+    optimizer = optim.Adam(layer.parameters(), lr=0.1)
+    optimizer.step()
+    layer.load_state_dict({"weight": np.zeros((3, 5), np.float32), "bias": np.zeros(3, np.float32)})
+    assert layer.weight.value.T.flags.c_contiguous and not layer.weight.value.any()
 
 
 def test_dropout_trains_with_a_scaled_mask_and_is_the_identity_in_eval():

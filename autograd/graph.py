@@ -187,7 +187,8 @@ class OpNode:
         "_outputs",
         "output_meta",
         "saved_versions",
-        "_skeleton",
+        "_released_parents",
+        "_released_meta",
         "grad_stats",
         "watched",
         "output_edits",
@@ -201,7 +202,7 @@ class OpNode:
         self._outputs = ()
         self.output_meta = ()
         self.saved_versions = ()
-        self._skeleton = None
+        self._released_parents = self._released_meta = None
         self.grad_stats = None
         # Set when an output asks for its gradient (a hook, retain_grad): only then does backward
         # look at the outputs.
@@ -239,31 +240,35 @@ class OpNode:
     @property
     def parents(self) -> tuple:
         """Per input: the OpNode that produced it, or None for leaves and constants."""
-        if self._skeleton is not None:
-            return tuple(None if s is None else s[0] for s in self._skeleton)
+        if self._released_parents is not None:
+            return self._released_parents
         return tuple(None if t is None else t.source for t in self.inputs)
 
     @property
     def input_meta(self) -> tuple:
         """Per input: (shape, dtype), or None for a constant that was not a TensorNode."""
-        if self._skeleton is not None:
-            return tuple(None if s is None else s[1:] for s in self._skeleton)
+        if self._released_meta is not None:
+            return self._released_meta
         return tuple(None if t is None else (t.shape, t.dtype) for t in self.inputs)
 
     def release(self) -> None:
         """Drop the context and the links to intermediate tensors; keep the skeleton."""
-        # Per input: None, or (producing node, shape, dtype). A plain loop: comprehensions cost a
-        # call each, and this runs once per node of every backward.
-        skeleton, leaves = [], []
+        # Per input: the producing node and (shape, dtype), or None. Two flat tuples: the collector
+        # stops tracking the one of shapes, and a full collection of a long graph's backward is
+        # set off by how many tracked objects it leaves. A plain loop: comprehensions cost a call
+        # each, and this runs once per node of every backward.
+        parents, meta, leaves = [], [], []
         for t in self.inputs:
             if t is None:
-                skeleton.append(None)
+                parents.append(None)
+                meta.append(None)
                 leaves.append(None)
             else:
                 source, value = t.source, t._value
-                skeleton.append((source, value.shape, value.dtype))
+                parents.append(source)
+                meta.append((value.shape, value.dtype))
                 leaves.append(t if source is None and t._requires_grad else None)
-        self._skeleton = tuple(skeleton)
+        self._released_parents, self._released_meta = tuple(parents), tuple(meta)
         self.inputs = tuple(leaves)
         self.ctx = None
         self.saved_versions = ()
@@ -356,8 +361,8 @@ def _is_setting(value) -> bool:
 
 
 def _count_consumers(root) -> dict:
-    """Per OpNode that leads to `root`: [inputs on the way that consume its outputs, grad per output]."""
-    table = {root: [0] + [None] * len(root.output_meta)}
+    """Per OpNode that leads to `root`: how many inputs on the way consume its outputs."""
+    waiting = {root: 0}
     stack = [root]
     while stack:
         node = stack.pop()
@@ -370,13 +375,25 @@ def _count_consumers(root) -> dict:
             # Only op outputs have a source, and they always require grad.
             source = None if t is None else t.source
             if source is not None:
-                entry = table.get(source)
-                if entry is None:
-                    table[source] = [1] + [None] * len(source.output_meta)
+                count = waiting.get(source)
+                if count is None:
+                    waiting[source] = 1
                     stack.append(source)
                 else:
-                    entry[0] += 1
-    return table
+                    waiting[source] = count + 1
+    return waiting
+
+
+def _add_grad(grads: dict, node, index: int, g) -> None:
+    """Sum g into the gradient of `node`'s output `index`: an array, or a list for a node of several outputs."""
+    if len(node.output_meta) == 1:
+        previous = grads.get(node)
+        grads[node] = g if previous is None else previous + g
+        return
+    per_output = grads.get(node)
+    if per_output is None:
+        per_output = grads[node] = [None] * len(node.output_meta)
+    per_output[index] = g if per_output[index] is None else per_output[index] + g
 
 
 def _apply_hooks(tensor, grad):
@@ -415,14 +432,16 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     if root.source is None:
         leaf_grads[root] = grad
     else:
-        # One entry per node, [consumers still to run, gradient of output 0, of output 1, ...]:
-        # a single dict lookup per edge.
-        table = _count_consumers(root.source)
-        table[root.source][1 + root._index] = grad
+        # Counts and gradients in two dicts of plain values, not a container per node: a long
+        # graph's backward then leaves the collector nothing new to rescan.
+        waiting = _count_consumers(root.source)
+        grads = {}
+        _add_grad(grads, root.source, root._index, grad)
         ready = [root.source]
         while ready:
             node = ready.pop()
-            out_grads = table.pop(node)[1:]
+            summed = grads.pop(node, None)
+            out_grads = [summed] if len(node.output_meta) == 1 else summed or [None] * len(node.output_meta)
             inputs = node.inputs
             reached = out_grads[0] is not None or any(g is not None for g in out_grads)
             if reached:
@@ -443,12 +462,11 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                         previous = leaf_grads.get(tensor)
                         leaf_grads[tensor] = g if previous is None else previous + g
                     continue
-                entry = table[source]
                 if g is not None:
-                    k = 1 + tensor._index
-                    entry[k] = g if entry[k] is None else entry[k] + g
-                entry[0] -= 1
-                if not entry[0]:
+                    _add_grad(grads, source, tensor._index, g)
+                count = waiting[source] - 1
+                waiting[source] = count
+                if not count:
                     ready.append(source)
             if reached and not retain_graph:
                 node.release()

@@ -104,13 +104,7 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
     Each panel is a dict with "lines": {label: (x, y)} and optionally "title", "xlabel", "ylabel",
     "logx", "logy" (booleans) and "ylim" ((low, high)). Raises ImportError without matplotlib (see `plot`).
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("plot_lines: needs matplotlib; run `pip install matplotlib`") from None
-    figure = Figure(figsize=(4.6 * len(panels), 3.8), layout="constrained")
-    FigureCanvasAgg(figure)  # headless, whatever backend the session uses
+    figure = _figure("plot_lines", (4.6 * len(panels), 3.8))
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels):
         for label, (x, y) in panel["lines"].items():
@@ -125,12 +119,7 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
             ax.set_ylim(*panel["ylim"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    if title:
-        figure.suptitle(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return str(path)
+    return _save(figure, path, title, dpi=100)
 
 
 def smoothed_loss_panel(runs: dict, window: int) -> dict:
@@ -180,15 +169,10 @@ def tile_pictures(
 
     `pictures` may hold None for a missing picture; its cell stays empty. Raises ImportError without matplotlib.
     """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.image import imread
-    except ImportError:
-        raise ImportError("tile_pictures: needs matplotlib; run `pip install matplotlib`") from None
     nrows = math.ceil(len(pictures) / ncols)
-    figure = Figure(figsize=(3.0 * ncols, 2.6 * nrows + (0.4 if title else 0)), layout="constrained")
-    FigureCanvasAgg(figure)
+    figure = _figure("tile_pictures", (3.0 * ncols, 2.6 * nrows + (0.4 if title else 0)))
+    from matplotlib.image import imread  # present: _figure found matplotlib
+
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for i, ax in enumerate(axes):
         ax.set_axis_off()
@@ -196,11 +180,28 @@ def tile_pictures(
             ax.imshow(imread(pictures[i]))
             if titles:
                 ax.set_title(titles[i], fontsize=9)
+    return _save(figure, path, title, dpi=120)
+
+
+def _figure(where: str, size: tuple):
+    """A matplotlib Figure that renders headless, whatever backend the session uses."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"{where}: needs matplotlib; run `pip install matplotlib`") from None
+    figure = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure, path: Path, title: str | None, dpi: int) -> str:
+    """Write `figure` (with `title` above its panels) to `path`, making its folder; returns the path."""
     if title:
         figure.suptitle(title)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=dpi)
     return str(path)
 
 

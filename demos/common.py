@@ -211,13 +211,21 @@ def finish(out: Path, started: float, metrics: dict, settings: dict, files: dict
     `started` is the time.perf_counter() at the start of the run; entries of `files` that are None
     (a picture skipped for want of matplotlib) are left out.
     """
-    metrics = {**metrics, "wall_time_s": round(time.perf_counter() - started, 2)}
     written = {key: path for key, path in files.items() if path is not None}
-    path = write_metrics(out / "metrics.json", {**metrics, "settings": settings, "files": written})
+    metrics, path = write_run_metrics(out, started, metrics, settings, written)
     print(f"{metrics['wall_time_s']:.1f} s in all; wrote {out}/:")
     for key, file in {**written, "metrics": path}.items():
         print(f"  {Path(file).relative_to(out)!s:<28} {key}")
     return path
+
+
+def write_run_metrics(out: Path, started: float, metrics: dict, settings: dict, files: dict) -> tuple[dict, Path]:
+    """out/metrics.json: `metrics` with the run's wall time since `started`, its settings and the files it wrote.
+
+    Returns the metrics with the wall time and the path written.
+    """
+    metrics = {**metrics, "wall_time_s": round(time.perf_counter() - started, 2)}
+    return metrics, write_metrics(out / "metrics.json", {**metrics, "settings": settings, "files": files})
 
 
 def solver_metrics(solver, test_accuracy: float, train_time: float) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 import autograd
 import optim
 from demos import common
-from demos.common import plot, write_metrics
+from demos.common import plot
 from nn import datasets
 
 VALIDATION = 5000  # images held out of the training set to pick the best epoch; the test set is only scored
@@ -98,11 +98,10 @@ def finish(out: Path, title: str, settings: dict, metrics: dict, figures: dict, 
         stats: per-layer statistics for the report's table (e.g. Monitor.latest()).
     """
     shown = {caption: path for caption, path in figures.items() if path is not None}
-    metrics = {**metrics, "wall_time_s": round(time.perf_counter() - started, 2)}
     report = out / "report.html"
-    autograd.viz.write_report(report, title, settings, metrics, None, list(shown.items()), stats)
     files = {"report": report, **{Path(p).stem: p for p in shown.values()}}
-    write_metrics(out / "metrics.json", {**metrics, "settings": settings, "files": files})
+    metrics, _ = common.write_run_metrics(out, started, metrics, settings, files)
+    autograd.viz.write_report(report, title, settings, metrics, None, list(shown.items()), stats)
     print(f"wrote {out}/: metrics.json, report.html, {', '.join(Path(p).name for p in shown.values())}")
     return metrics
 

@@ -384,16 +384,15 @@ def _count_consumers(root) -> dict:
     return waiting
 
 
-def _add_grad(grads: dict, node, index: int, g) -> None:
-    """Sum g into the gradient of `node`'s output `index`: an array, or a list for a node of several outputs."""
-    if len(node.output_meta) == 1:
-        previous = grads.get(node)
-        grads[node] = g if previous is None else previous + g
-        return
-    per_output = grads.get(node)
-    if per_output is None:
-        per_output = grads[node] = [None] * len(node.output_meta)
-    per_output[index] = g if per_output[index] is None else per_output[index] + g
+def _accumulate(grads: dict, key, g) -> None:
+    """grads[key] += g, a missing entry counting as zero."""
+    previous = grads.get(key)
+    grads[key] = g if previous is None else previous + g
+
+
+def _output_key(node, index: int):
+    """Where backward sums the gradient of `node`'s output `index`: the node itself when it has one output."""
+    return node if len(node.output_meta) == 1 else (node, index)
 
 
 def _apply_hooks(tensor, grad):
@@ -432,16 +431,19 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     if root.source is None:
         leaf_grads[root] = grad
     else:
-        # Counts and gradients in two dicts of plain values, not a container per node: a long
-        # graph's backward then leaves the collector nothing new to rescan.
+        # Counts and gradients in two dicts of plain values, keyed by node (by (node, output) for
+        # ops of several outputs), not a container per node: a long graph's backward then leaves
+        # the collector nothing new to rescan.
         waiting = _count_consumers(root.source)
-        grads = {}
-        _add_grad(grads, root.source, root._index, grad)
+        grads = {_output_key(root.source, root._index): grad}
         ready = [root.source]
         while ready:
             node = ready.pop()
-            summed = grads.pop(node, None)
-            out_grads = [summed] if len(node.output_meta) == 1 else summed or [None] * len(node.output_meta)
+            outputs = len(node.output_meta)
+            if outputs == 1:  # _output_key(node, 0), without a call per node
+                out_grads = [grads.pop(node, None)]
+            else:
+                out_grads = [grads.pop(_output_key(node, k), None) for k in range(outputs)]
             inputs = node.inputs
             reached = out_grads[0] is not None or any(g is not None for g in out_grads)
             if reached:
@@ -459,11 +461,10 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
                 source = tensor.source
                 if source is None:
                     if g is not None and tensor._requires_grad:
-                        previous = leaf_grads.get(tensor)
-                        leaf_grads[tensor] = g if previous is None else previous + g
+                        _accumulate(leaf_grads, tensor, g)
                     continue
                 if g is not None:
-                    _add_grad(grads, source, tensor._index, g)
+                    _accumulate(grads, _output_key(source, tensor._index), g)
                 count = waiting[source] - 1
                 waiting[source] = count
                 if not count:

@@ -26,6 +26,19 @@ from optim.sgd import SGD
 from optim.solver import Solver
 
 __all__ = [
-    "Adagrad", "Adam", "AdamW", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
-    "OneCycleLR", "Optimizer", "RMSprop", "ReduceLROnPlateau", "SGD", "Solver", "StepLR",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "Optimizer",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "SGD",
+    "Solver",
+    "StepLR",
 ]

@@ -31,8 +31,9 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: optimizer must be an optim.Optimizer, "
-                            f"got {type(optimizer).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
@@ -114,7 +115,7 @@ class MultiStepLR(LRScheduler):
         hits = self.milestones.count(self.last_epoch)
         if not hits:
             return self._current()
-        return [lr * self.gamma ** hits for lr in self._current()]
+        return [lr * self.gamma**hits for lr in self._current()]
 
 
 class ExponentialLR(LRScheduler):
@@ -182,8 +183,9 @@ class LinearLR(LRScheduler):
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5):
+    def __init__(
+        self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5
+    ):
         if not 0.0 < start_factor <= 1.0:
             raise ValueError(f"LinearLR: start_factor must lie in (0, 1], got {start_factor!r}")
         if not 0.0 <= end_factor <= 1.0:
@@ -223,11 +225,22 @@ class OneCycleLR(LRScheduler):
     [0.1, 1.0, 0.7, 0.4, 0.1]
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr: float | list[float], total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum: float | list[float] = 0.85, max_momentum: float | list[float] = 0.95,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | list[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.85,
+        max_momentum: float | list[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ):
         where = "OneCycleLR"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
@@ -251,8 +264,9 @@ class OneCycleLR(LRScheduler):
         self.use_beta1 = "betas" in optimizer.defaults
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and not self.use_beta1:
-                raise ValueError(f"{where}: cycle_momentum needs an optimizer with momentum or betas, "
-                                 f"got {type(optimizer).__name__}")
+                raise ValueError(
+                    f"{where}: cycle_momentum needs an optimizer with momentum or betas, got {type(optimizer).__name__}"
+                )
             highs = _per_group(where, "max_momentum", max_momentum, len(groups))
             lows = _per_group(where, "base_momentum", base_momentum, len(groups))
             for group, high, low in zip(groups, highs, lows, strict=True):
@@ -266,11 +280,15 @@ class OneCycleLR(LRScheduler):
         """(last step of the phase, lr from, lr to, momentum from, momentum to), keys into the param groups."""
         rise = float(self.pct_start * self.total_steps) - 1
         if self.three_phase:
-            return [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                    (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                    (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
-        return [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            return [
+                (rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                (2 * rise, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+            ]
+        return [
+            (rise, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+        ]
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
@@ -306,8 +324,9 @@ def _per_group(where: str, name: str, value, groups: int) -> list:
     """`value` for each of `groups` param groups: one number for all, or a list or tuple of one per group."""
     if isinstance(value, (list, tuple)):
         if len(value) != groups:
-            raise ValueError(f"{where}: {name} must be a number or a list of {groups} (one per group), "
-                             f"got {len(value)} values")
+            raise ValueError(
+                f"{where}: {name} must be a number or a list of {groups} (one per group), got {len(value)} values"
+            )
         return list(value)
     return [value] * groups
 
@@ -341,9 +360,18 @@ class ReduceLROnPlateau(LRScheduler):
 
     needs_metric = True
 
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                 min_lr: float | list[float] = 0.0, eps: float = 1e-8):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ):
         where = "ReduceLROnPlateau"
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
@@ -358,8 +386,9 @@ class ReduceLROnPlateau(LRScheduler):
         groups = len(optimizer.param_groups)
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * groups
         if len(min_lrs) != groups:
-            raise ValueError(f"{where}: min_lr must be a number or a list of {groups} (one per group), "
-                             f"got {len(min_lrs)} values")
+            raise ValueError(
+                f"{where}: min_lr must be a number or a list of {groups} (one per group), got {len(min_lrs)} values"
+            )
         self.optimizer = optimizer
         self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
         self.threshold_mode, self.cooldown, self.min_lrs, self.eps = threshold_mode, cooldown, min_lrs, eps
@@ -391,5 +420,13 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = self._current()
 
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR", "OneCycleLR",
-           "ReduceLROnPlateau", "StepLR"]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "StepLR",
+]

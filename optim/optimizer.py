@@ -13,8 +13,7 @@ import numpy as np
 from autograd import TensorNode, enable_grad
 
 # Options that must be >= 0 wherever an optimizer has them; betas get their own interval check.
-_NON_NEGATIVE = ("lr", "eps", "weight_decay", "momentum", "dampening", "alpha", "lr_decay",
-                 "initial_accumulator_value")
+_NON_NEGATIVE = ("lr", "eps", "weight_decay", "momentum", "dampening", "alpha", "lr_decay", "initial_accumulator_value")
 
 
 def plain(value):
@@ -98,8 +97,10 @@ class Optimizer:
                     f"at position {position} of group {len(self.param_groups)}"
                 )
             if not p.is_leaf:
-                raise ValueError(f"{self._where}: parameters must be leaf tensors, got the output of an op "
-                                 f"at position {position} of group {len(self.param_groups)}")
+                raise ValueError(
+                    f"{self._where}: parameters must be leaf tensors, got the output of an op "
+                    f"at position {position} of group {len(self.param_groups)}"
+                )
             if id(p) in seen:
                 raise ValueError(
                     f"{self._where}: each parameter may appear once, got one twice (position {position} of group "
@@ -190,7 +191,8 @@ class Optimizer:
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {
             index[id(p)]: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
-            for p, s in self.state.items() if s
+            for p, s in self.state.items()
+            if s
         }
         return {"state": state, "param_groups": groups}
 
@@ -223,14 +225,18 @@ class Optimizer:
         state = {}
         for i, buffers in state_dict["state"].items():
             if int(i) not in by_index:
-                raise ValueError(f"{self._where}.load_state_dict: state for parameters {sorted(by_index)} expected, "
-                                 f"got state for parameter {i}")
+                raise ValueError(
+                    f"{self._where}.load_state_dict: state for parameters {sorted(by_index)} expected, "
+                    f"got state for parameter {i}"
+                )
             p = by_index[int(i)]
             # "step" is a counter; every other entry is a buffer shaped like its parameter.
             state[p] = {k: int(v) if k == "step" else np.array(v, dtype=p.dtype) for k, v in buffers.items()}
             for key, buffer in state[p].items():
                 if key != "step" and buffer.shape != p.shape:
-                    raise ValueError(f"{self._where}.load_state_dict: {key} of parameter {i} must have its shape "
-                                     f"{p.shape}, got {buffer.shape}")
+                    raise ValueError(
+                        f"{self._where}.load_state_dict: {key} of parameter {i} must have its shape "
+                        f"{p.shape}, got {buffer.shape}"
+                    )
         self.param_groups = new_groups
         self.state = state

@@ -145,14 +145,30 @@ class Solver:
     (80, 21, True)
     """
 
-    def __init__(self, model: nn.Module, data: dict, *, loss_fn: Callable | None = None,
-                 optimizer: Optimizer | None = None, update_rule: str | None = None, optim_config: dict | None = None,
-                 lr_decay: float = 1.0, scheduler: LRScheduler | Callable | None = None,
-                 scheduler_interval: str = "epoch", num_epochs: int = 10,
-                 batch_size: int = 100, num_train_samples: int | None = 1000, num_val_samples: int | None = None,
-                 print_every: int = 10, verbose: bool = True, seed: int | None = None,
-                 checkpoint_path: str | os.PathLike | None = None, on_iteration: Iterable[Callable] = (),
-                 on_epoch: Iterable[Callable] = (), restore_best: bool = True):
+    def __init__(
+        self,
+        model: nn.Module,
+        data: dict,
+        *,
+        loss_fn: Callable | None = None,
+        optimizer: Optimizer | None = None,
+        update_rule: str | None = None,
+        optim_config: dict | None = None,
+        lr_decay: float = 1.0,
+        scheduler: LRScheduler | Callable | None = None,
+        scheduler_interval: str = "epoch",
+        num_epochs: int = 10,
+        batch_size: int = 100,
+        num_train_samples: int | None = 1000,
+        num_val_samples: int | None = None,
+        print_every: int = 10,
+        verbose: bool = True,
+        seed: int | None = None,
+        checkpoint_path: str | os.PathLike | None = None,
+        on_iteration: Iterable[Callable] = (),
+        on_epoch: Iterable[Callable] = (),
+        restore_best: bool = True,
+    ):
         missing = [k for k in DATA_KEYS if k not in data]
         if missing:
             raise ValueError(f"Solver: data must hold {', '.join(DATA_KEYS)}, got keys {sorted(data)}")
@@ -165,14 +181,18 @@ class Solver:
         self.X_train, self.y_train = np.asarray(data["X_train"]), np.asarray(data["y_train"])
         self.X_val, self.y_val = np.asarray(data["X_val"]), np.asarray(data["y_val"])
         if len(self.X_train) != len(self.y_train) or len(self.X_val) != len(self.y_val):
-            raise ValueError(f"Solver: X and y must have the same length, got {len(self.X_train)} and "
-                             f"{len(self.y_train)} training, {len(self.X_val)} and {len(self.y_val)} validation")
+            raise ValueError(
+                f"Solver: X and y must have the same length, got {len(self.X_train)} and "
+                f"{len(self.y_train)} training, {len(self.X_val)} and {len(self.y_val)} validation"
+            )
         self.loss_fn = autograd.cross_entropy if loss_fn is None else loss_fn
         self.optimizer = self._make_optimizer(optimizer, update_rule, optim_config)
         self.scheduler = self._make_scheduler(scheduler, lr_decay)
         if scheduler_interval == "iteration" and self.scheduler is not None and self.scheduler.needs_metric:
-            raise ValueError(f"Solver: {type(self.scheduler).__name__} needs an epoch's metric, so it cannot step "
-                             f"every iteration; got scheduler_interval='iteration'")
+            raise ValueError(
+                f"Solver: {type(self.scheduler).__name__} needs an epoch's metric, so it cannot step "
+                f"every iteration; got scheduler_interval='iteration'"
+            )
         self.scheduler_interval = scheduler_interval
         self.num_epochs, self.batch_size = num_epochs, batch_size
         self.num_train_samples, self.num_val_samples = num_train_samples, num_val_samples
@@ -225,7 +245,7 @@ class Solver:
         position = self.iteration % self.iterations_per_epoch
         if position == 0 or self._order is None:
             self._order = self._rng.permutation(len(self.X_train))
-        index = self._order[position * self.batch_size:(position + 1) * self.batch_size]
+        index = self._order[position * self.batch_size : (position + 1) * self.batch_size]
         self.model.train()
         loss = self.loss_fn(self.model(self.X_train[index]), self.y_train[index])
         self.optimizer.zero_grad()
@@ -289,8 +309,9 @@ class Solver:
         for callback in self.on_epoch:
             callback(self)
 
-    def check_accuracy(self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None,
-                       batch_size: int = 100) -> float:
+    def check_accuracy(
+        self, X: np.ndarray, y: np.ndarray, num_samples: int | None = None, batch_size: int = 100
+    ) -> float:
         """The fraction of X that the model classifies as y, in eval mode and without recording a graph.
 
         With `num_samples`, a random subset of that size (drawn by the solver's generator) is scored.
@@ -303,8 +324,10 @@ class Solver:
         self.model.eval()
         try:
             with autograd.no_grad():
-                predictions = [np.argmax(getattr(scores, "value", scores), axis=1)
-                               for scores in (self.model(X[i:i + batch_size]) for i in range(0, len(X), batch_size))]
+                predictions = [
+                    np.argmax(getattr(scores, "value", scores), axis=1)
+                    for scores in (self.model(X[i : i + batch_size]) for i in range(0, len(X), batch_size))
+                ]
         finally:
             self.model.train(was_training)
         return float(np.mean(np.concatenate(predictions) == y)) if len(X) else 0.0
@@ -312,25 +335,28 @@ class Solver:
     # ----- checkpoints -----
     def save(self, path: str | os.PathLike) -> None:
         """Write a checkpoint of the whole run to `path` (an .npz through `nn.save`, atomic)."""
-        nn.save({
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-            "best_params": self.best_params,
-            "solver": {
-                "scheduler_interval": self.scheduler_interval,
-                "epoch": self.epoch,
-                "iteration": self.iteration,
-                "best_val_acc": self.best_val_acc,
-                "loss_history": np.array(self.loss_history),
-                "train_acc_history": np.array(self.train_acc_history),
-                "val_acc_history": np.array(self.val_acc_history),
-                "order": self._order,
-                # Generator states are dicts of str and (128-bit) int: JSON holds them exactly.
-                "rng_state": self._rng.bit_generator.state,
-                "engine_rng_state": engine_random.generator().bit_generator.state,
+        nn.save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "best_params": self.best_params,
+                "solver": {
+                    "scheduler_interval": self.scheduler_interval,
+                    "epoch": self.epoch,
+                    "iteration": self.iteration,
+                    "best_val_acc": self.best_val_acc,
+                    "loss_history": np.array(self.loss_history),
+                    "train_acc_history": np.array(self.train_acc_history),
+                    "val_acc_history": np.array(self.val_acc_history),
+                    "order": self._order,
+                    # Generator states are dicts of str and (128-bit) int: JSON holds them exactly.
+                    "rng_state": self._rng.bit_generator.state,
+                    "engine_rng_state": engine_random.generator().bit_generator.state,
+                },
             },
-        }, path)
+            path,
+        )
 
     def load(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint written by `save()` into this solver, its model, optimizer and scheduler.
@@ -343,13 +369,17 @@ class Solver:
         saved_with = checkpoint["scheduler"] is not None
         if saved_with != (self.scheduler is not None):
             with_or_without = {True: "with", False: "without"}
-            raise ValueError(f"Solver.load: {os.fspath(path)} needs a solver {with_or_without[saved_with]} a "
-                             f"scheduler, got one {with_or_without[not saved_with]}")
+            raise ValueError(
+                f"Solver.load: {os.fspath(path)} needs a solver {with_or_without[saved_with]} a "
+                f"scheduler, got one {with_or_without[not saved_with]}"
+            )
         # Checkpoints from before the option stepped their schedulers per epoch.
         interval = checkpoint["solver"].get("scheduler_interval", "epoch")
         if saved_with and interval != self.scheduler_interval:
-            raise ValueError(f"Solver.load: {os.fspath(path)} stepped its scheduler per {interval}, so the solver "
-                             f"must too, got scheduler_interval={self.scheduler_interval!r}")
+            raise ValueError(
+                f"Solver.load: {os.fspath(path)} stepped its scheduler per {interval}, so the solver "
+                f"must too, got scheduler_interval={self.scheduler_interval!r}"
+            )
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         if self.scheduler is not None:

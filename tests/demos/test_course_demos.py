@@ -22,11 +22,22 @@ HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
 # demo -> (top-level metrics keys, pictures in "files", needs scikit-learn)
 DEMOS = {
     "moons": ({"accuracies", "best_moons_val_accuracy"}, {"activation_x_hidden", "depth", "blobs"}, True),
-    "activations": ({"relu_final_val_accuracy", "sigmoid_final_val_accuracy", "sigmoid_escape_epoch",
-                     "val_accuracy_per_epoch", "first_layer_mean_abs_grad_per_epoch"}, {"curves", "gradient_flow"},
-                    False),
-    "overfit": ({"weight_scales", "depths", "3-layer_best_train_accuracy", "5-layer_best_train_accuracy"},
-                {"sweep", "curves"}, True),
+    "activations": (
+        {
+            "relu_final_val_accuracy",
+            "sigmoid_final_val_accuracy",
+            "sigmoid_escape_epoch",
+            "val_accuracy_per_epoch",
+            "first_layer_mean_abs_grad_per_epoch",
+        },
+        {"curves", "gradient_flow"},
+        False,
+    ),
+    "overfit": (
+        {"weight_scales", "depths", "3-layer_best_train_accuracy", "5-layer_best_train_accuracy"},
+        {"sweep", "curves"},
+        True,
+    ),
     "optimizers": ({"optimizers"}, {"curves"}, True),
     "batchnorm": ({"weight_scales", "weight_scale_sweep", "batch_size_sweep"}, {"weight_scale", "batch_size"}, True),
     "dropout": ({"runs", "gap_reduction"}, {"curves", "boundaries"}, True),
@@ -37,8 +48,14 @@ DEMOS = {
 
 def start(name: str, *args, cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen([sys.executable, "-m", f"demos.{name}", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", f"demos.{name}", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +94,7 @@ def test_quick_run_writes_its_pictures_and_metrics(runs, name):
 
 def test_quick_runs_report_sound_numbers(runs):
     """What each demo computes without training long is already exact: check it, not only its presence."""
+
     def metrics(name):
         return json.loads((runs[name][3] / "runs" / name / "metrics.json").read_text())
 

@@ -35,8 +35,10 @@ OPTIMIZER_CASES = [
     ("AdamW", dict(lr=0.05, betas=(0.5, 0.75), amsgrad=True, maximize=True)),
 ]
 
-PARAMS = [pytest.param(name, options, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'defaults'}")
-          for name, options in OPTIMIZER_CASES]
+PARAMS = [
+    pytest.param(name, options, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'defaults'}")
+    for name, options in OPTIMIZER_CASES
+]
 
 SHAPES = [(3, 4), (5,), ()]
 SECOND_GROUP_LR = 0.03  # the last parameter sits in its own group with this lr
@@ -51,8 +53,10 @@ def gradient_sequence(steps: int, dtype=np.float64, seed: int = 1) -> list:
     """Per step, one gradient per parameter; the second parameter has none every third step."""
     rng = np.random.default_rng(seed)
     return [
-        [None if (i == 1 and step % 3 == 2) else rng.standard_normal(shape).astype(dtype)
-         for i, shape in enumerate(SHAPES)]
+        [
+            None if (i == 1 and step % 3 == 2) else rng.standard_normal(shape).astype(dtype)
+            for i, shape in enumerate(SHAPES)
+        ]
         for step in range(steps)
     ]
 

@@ -73,8 +73,9 @@ EPOCHS = 30
 def _lr_sequence(module, optimizer_params: list, schedules: list, metrics=None) -> list:
     """The lrs after construction and after each epoch, for schedulers stepping together on one optimizer."""
     opt = module.SGD([{"params": optimizer_params[:1]}, {"params": optimizer_params[1:], "lr": 0.02}], lr=0.1)
-    schedulers = [getattr(module.lr_scheduler if module is torch.optim else module, name)(opt, **kw)
-                  for name, kw in schedules]
+    schedulers = [
+        getattr(module.lr_scheduler if module is torch.optim else module, name)(opt, **kw) for name, kw in schedules
+    ]
     lrs = [schedulers[-1].get_last_lr()]
     for epoch in range(EPOCHS):
         opt.step()
@@ -86,8 +87,9 @@ def _lr_sequence(module, optimizer_params: list, schedules: list, metrics=None) 
 
 def _both(schedules: list, metrics=None):
     ours = _lr_sequence(optim, make_params()[:2], schedules, metrics)
-    theirs = _lr_sequence(torch.optim, [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)],
-                          schedules, metrics)
+    theirs = _lr_sequence(
+        torch.optim, [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)], schedules, metrics
+    )
     return np.array(ours), np.array(theirs)
 
 
@@ -112,18 +114,34 @@ def test_reduce_on_plateau_matches_torch(options):
 
 ONE_CYCLES = [
     ("SGD", dict(momentum=0.9), dict(max_lr=[0.5, 0.2], total_steps=EPOCHS)),
-    ("SGD", dict(), dict(max_lr=0.3, epochs=3, steps_per_epoch=10, pct_start=0.25, anneal_strategy="linear",
-                         cycle_momentum=False, div_factor=10.0, final_div_factor=100.0)),
-    ("Adam", dict(), dict(max_lr=0.01, total_steps=EPOCHS, three_phase=True, base_momentum=0.8,
-                          max_momentum=[0.9, 0.95])),
+    (
+        "SGD",
+        dict(),
+        dict(
+            max_lr=0.3,
+            epochs=3,
+            steps_per_epoch=10,
+            pct_start=0.25,
+            anneal_strategy="linear",
+            cycle_momentum=False,
+            div_factor=10.0,
+            final_div_factor=100.0,
+        ),
+    ),
+    (
+        "Adam",
+        dict(),
+        dict(max_lr=0.01, total_steps=EPOCHS, three_phase=True, base_momentum=0.8, max_momentum=[0.9, 0.95]),
+    ),
     ("Adam", dict(), dict(max_lr=0.006, total_steps=EPOCHS, pct_start=0.2)),
 ]
 
 
 def _one_cycle_sequence(module, optimizer_params: list, name: str, optimizer_options: dict, options: dict) -> list:
     """The lr and momentum (or beta1) of both groups after construction and after each of the EPOCHS steps."""
-    opt = getattr(module, name)([{"params": optimizer_params[:1]}, {"params": optimizer_params[1:], "lr": 0.02}],
-                                lr=0.1, **optimizer_options)
+    opt = getattr(module, name)(
+        [{"params": optimizer_params[:1]}, {"params": optimizer_params[1:], "lr": 0.02}], lr=0.1, **optimizer_options
+    )
     scheduler = (module.lr_scheduler if module is torch.optim else module).OneCycleLR(opt, **options)
     key = "betas" if name == "Adam" else "momentum"
     sequence = []
@@ -138,6 +156,11 @@ def _one_cycle_sequence(module, optimizer_params: list, name: str, optimizer_opt
 @pytest.mark.parametrize("name, optimizer_options, options", ONE_CYCLES, ids=[str(o) for *_, o in ONE_CYCLES])
 def test_one_cycle_lrs_and_momenta_match_torch(name, optimizer_options, options):
     ours = _one_cycle_sequence(optim, make_params()[:2], name, optimizer_options, options)
-    theirs = _one_cycle_sequence(torch.optim, [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)],
-                                 name, optimizer_options, options)
+    theirs = _one_cycle_sequence(
+        torch.optim,
+        [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)],
+        name,
+        optimizer_options,
+        options,
+    )
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)

@@ -55,35 +55,53 @@ def test_plateau_waits_for_patience_then_cools_down_and_stops_at_min_lr():
     metrics = [5, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3]
     # 2 bad epochs > patience halve the lr; the cooldown epoch after a cut does not count, so the next
     # cut comes 3 epochs later; the third cut stops at min_lr and a fourth would change nothing.
-    assert _sequence(scheduler, len(metrics), metrics) == [1, 1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2,
-                                                          0.2, 0.2]
+    assert _sequence(scheduler, len(metrics), metrics) == [
+        1,
+        1,
+        1,
+        1,
+        0.5,
+        0.5,
+        0.5,
+        0.25,
+        0.25,
+        0.25,
+        0.25,
+        0.2,
+        0.2,
+        0.2,
+    ]
 
 
 def test_plateau_in_max_mode_with_an_absolute_threshold():
-    scheduler = optim.ReduceLROnPlateau(_sgd(), mode="max", factor=0.1, patience=0, threshold=0.05,
-                                        threshold_mode="abs")
+    scheduler = optim.ReduceLROnPlateau(
+        _sgd(), mode="max", factor=0.1, patience=0, threshold=0.05, threshold_mode="abs"
+    )
     # 0.52 is not better than 0.5 by more than 0.05: a bad epoch, and patience 0 reduces at once.
     assert _sequence(scheduler, 3, [0.5, 0.52, 0.6]) == [1, 1, 0.1, 0.1]
 
 
-@pytest.mark.parametrize("make, name", [
-    (lambda o: optim.StepLR(o, step_size=0), "step_size"),
-    (lambda o: optim.MultiStepLR(o, milestones=[2, -1]), "milestone"),
-    (lambda o: optim.CosineAnnealingLR(o, T_max=0), "T_max"),
-    (lambda o: optim.LinearLR(o, start_factor=0.0), "start_factor"),
-    (lambda o: optim.LinearLR(o, end_factor=1.5), "end_factor"),
-    (lambda o: optim.LinearLR(o, total_iters=2.5), "total_iters"),
-    (lambda o: optim.ReduceLROnPlateau(o, mode="maximum"), "mode"),
-    (lambda o: optim.ReduceLROnPlateau(o, threshold_mode="relative"), "threshold_mode"),
-    (lambda o: optim.ReduceLROnPlateau(o, factor=1.0), "factor"),
-    (lambda o: optim.ReduceLROnPlateau(o, patience=-1), "patience"),
-    (lambda o: optim.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), "min_lr"),
-    (lambda o: optim.OneCycleLR(o, max_lr=1.0), "total_steps, or epochs and steps_per_epoch"),
-    (lambda o: optim.OneCycleLR(o, max_lr=1.0, epochs=2, steps_per_epoch=0), "steps_per_epoch"),
-    (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start"),
-    (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), "anneal_strategy"),
-    (lambda o: optim.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), "max_lr"),
-])
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda o: optim.StepLR(o, step_size=0), "step_size"),
+        (lambda o: optim.MultiStepLR(o, milestones=[2, -1]), "milestone"),
+        (lambda o: optim.CosineAnnealingLR(o, T_max=0), "T_max"),
+        (lambda o: optim.LinearLR(o, start_factor=0.0), "start_factor"),
+        (lambda o: optim.LinearLR(o, end_factor=1.5), "end_factor"),
+        (lambda o: optim.LinearLR(o, total_iters=2.5), "total_iters"),
+        (lambda o: optim.ReduceLROnPlateau(o, mode="maximum"), "mode"),
+        (lambda o: optim.ReduceLROnPlateau(o, threshold_mode="relative"), "threshold_mode"),
+        (lambda o: optim.ReduceLROnPlateau(o, factor=1.0), "factor"),
+        (lambda o: optim.ReduceLROnPlateau(o, patience=-1), "patience"),
+        (lambda o: optim.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), "min_lr"),
+        (lambda o: optim.OneCycleLR(o, max_lr=1.0), "total_steps, or epochs and steps_per_epoch"),
+        (lambda o: optim.OneCycleLR(o, max_lr=1.0, epochs=2, steps_per_epoch=0), "steps_per_epoch"),
+        (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start"),
+        (lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), "anneal_strategy"),
+        (lambda o: optim.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), "max_lr"),
+    ],
+)
 def test_invalid_arguments_raise_value_error_naming_them(make, name):
     with pytest.raises(ValueError, match=name):
         make(_sgd())

@@ -14,24 +14,27 @@ def _param(shape=(2,), dtype=np.float64):
     return ag.tensor(np.ones(shape, dtype=dtype), requires_grad=True)
 
 
-@pytest.mark.parametrize("optimizer_class, options, name", [
-    (optim.SGD, dict(lr=-0.1), "lr"),
-    (optim.SGD, dict(momentum=-0.5), "momentum"),
-    (optim.SGD, dict(weight_decay=-1e-4), "weight_decay"),
-    (optim.SGD, dict(lr=float("nan")), "lr"),
-    (optim.SGD, dict(nesterov=True), "nesterov"),
-    (optim.SGD, dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov"),
-    (optim.RMSprop, dict(alpha=-0.1), "alpha"),
-    (optim.RMSprop, dict(eps=-1e-8), "eps"),
-    (optim.RMSprop, dict(momentum=-0.1), "momentum"),
-    (optim.Adagrad, dict(lr_decay=-0.1), "lr_decay"),
-    (optim.Adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
-    (optim.Adam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
-    (optim.Adam, dict(betas=(0.9, -0.1)), r"betas\[1\]"),
-    (optim.Adam, dict(betas=(0.9,)), "betas"),
-    (optim.AdamW, dict(weight_decay=-0.01), "weight_decay"),
-    (optim.AdamW, dict(eps=-1.0), "eps"),
-])
+@pytest.mark.parametrize(
+    "optimizer_class, options, name",
+    [
+        (optim.SGD, dict(lr=-0.1), "lr"),
+        (optim.SGD, dict(momentum=-0.5), "momentum"),
+        (optim.SGD, dict(weight_decay=-1e-4), "weight_decay"),
+        (optim.SGD, dict(lr=float("nan")), "lr"),
+        (optim.SGD, dict(nesterov=True), "nesterov"),
+        (optim.SGD, dict(nesterov=True, momentum=0.9, dampening=0.1), "nesterov"),
+        (optim.RMSprop, dict(alpha=-0.1), "alpha"),
+        (optim.RMSprop, dict(eps=-1e-8), "eps"),
+        (optim.RMSprop, dict(momentum=-0.1), "momentum"),
+        (optim.Adagrad, dict(lr_decay=-0.1), "lr_decay"),
+        (optim.Adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
+        (optim.Adam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
+        (optim.Adam, dict(betas=(0.9, -0.1)), r"betas\[1\]"),
+        (optim.Adam, dict(betas=(0.9,)), "betas"),
+        (optim.AdamW, dict(weight_decay=-0.01), "weight_decay"),
+        (optim.AdamW, dict(eps=-1.0), "eps"),
+    ],
+)
 def test_invalid_options_raise_value_error_naming_them(optimizer_class, options, name):
     with pytest.raises(ValueError, match=f"{optimizer_class.__name__}: {name}"):
         optimizer_class([_param()], **options)
@@ -42,12 +45,15 @@ def test_a_group_option_out_of_range_is_rejected_too():
         optim.Adam([{"params": [_param()], "lr": -1}])
 
 
-@pytest.mark.parametrize("bad, shown", [
-    (np.ones(2), "ndarray of shape"),
-    (1.5, "float"),
-    (ag.tensor(np.ones(2, dtype=np.int64)), "dtype int64"),
-    (ag.tensor(np.ones(2)), "requires_grad=False"),
-])
+@pytest.mark.parametrize(
+    "bad, shown",
+    [
+        (np.ones(2), "ndarray of shape"),
+        (1.5, "float"),
+        (ag.tensor(np.ones(2, dtype=np.int64)), "dtype int64"),
+        (ag.tensor(np.ones(2)), "requires_grad=False"),
+    ],
+)
 def test_something_that_is_not_a_parameter_raises_type_error_naming_it(bad, shown):
     with pytest.raises(TypeError, match=shown):
         optim.SGD([_param(), bad], lr=0.1)
@@ -196,12 +202,14 @@ def test_resuming_from_state_dict_matches_an_uninterrupted_run_bit_for_bit(name,
 
 def _as_saved_to_disk(state_dict: dict) -> dict:
     """What a container without lists, tuples or int keys gives back: str keys, arrays, 0-d arrays."""
+
     def convert(x):
         if isinstance(x, dict):
             return {str(k): convert(v) for k, v in x.items()}
         if isinstance(x, (list, tuple)):
             return {str(i): convert(v) for i, v in enumerate(x)} if x and isinstance(x[0], dict) else np.array(x)
         return x if isinstance(x, np.ndarray) else np.array(x)
+
     return convert(state_dict)
 
 

@@ -24,8 +24,9 @@ def _mlp(features: int = 8, hidden: int = 32, classes: int = 3, dropout: float =
 
 
 def _solver(model=None, data=None, **options) -> optim.Solver:
-    settings = dict(update_rule="adam", optim_config={"learning_rate": 1e-2}, num_epochs=3, batch_size=25,
-                    verbose=False, seed=0)
+    settings = dict(
+        update_rule="adam", optim_config={"learning_rate": 1e-2}, num_epochs=3, batch_size=25, verbose=False, seed=0
+    )
     model, data = _mlp() if model is None else model, _data() if data is None else data
     return optim.Solver(model, data, **{**settings, **options})
 
@@ -102,8 +103,10 @@ def test_without_tqdm_progress_is_printed_as_lines(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # makes `from tqdm.auto import tqdm` fail
     _solver(verbose=True, num_epochs=2, print_every=3).train()
     out = capsys.readouterr().out.splitlines()
-    assert [line.split(")")[0] for line in out if line.startswith("(Iteration")] == ["(Iteration 1 / 4",
-                                                                                     "(Iteration 4 / 4"]
+    assert [line.split(")")[0] for line in out if line.startswith("(Iteration")] == [
+        "(Iteration 1 / 4",
+        "(Iteration 4 / 4",
+    ]
     assert sum(line.startswith("(Epoch") for line in out) == 3
 
 
@@ -114,10 +117,17 @@ def test_with_tqdm_a_progress_bar_shows_the_loss(capsys):
     assert "loss=" in err and "4/4" in err
 
 
-@pytest.mark.parametrize("rule, optimizer_class", [
-    ("sgd", optim.SGD), ("sgd_momentum", optim.SGD), ("rmsprop", optim.RMSprop), ("adagrad", optim.Adagrad),
-    ("adam", optim.Adam), ("adamw", optim.AdamW),
-])
+@pytest.mark.parametrize(
+    "rule, optimizer_class",
+    [
+        ("sgd", optim.SGD),
+        ("sgd_momentum", optim.SGD),
+        ("rmsprop", optim.RMSprop),
+        ("adagrad", optim.Adagrad),
+        ("adam", optim.Adam),
+        ("adamw", optim.AdamW),
+    ],
+)
 def test_update_rules_build_their_optimizer(rule, optimizer_class):
     solver = _solver(update_rule=rule, optim_config=None)
     assert type(solver.optimizer) is optimizer_class
@@ -133,16 +143,26 @@ def test_course_config_names_are_translated():
     assert momentum.optimizer.param_groups[0]["momentum"] == 0.9
 
 
-@pytest.mark.parametrize("options, error, match", [
-    (dict(update_rule="newton"), ValueError, "update_rule must be one of"),
-    (dict(data={"X_train": np.zeros((2, 8))}), ValueError, "data must hold X_train, y_train, X_val, y_val"),
-    (dict(num_epochs=0), ValueError, "num_epochs must be a positive int"),
-    (dict(lr_decay=0.5, scheduler=lambda o: optim.StepLR(o, 1)), ValueError, "lr_decay or scheduler"),
-    (dict(scheduler_interval="batch"), ValueError, "scheduler_interval must be 'epoch' or 'iteration'"),
-    (dict(scheduler=lambda o: optim.ReduceLROnPlateau(o), scheduler_interval="iteration"), ValueError,
-     "ReduceLROnPlateau needs an epoch's metric"),
-    (dict(optimizer="adam", update_rule=None, optim_config=None), TypeError, "optimizer must be an optim.Optimizer"),
-])
+@pytest.mark.parametrize(
+    "options, error, match",
+    [
+        (dict(update_rule="newton"), ValueError, "update_rule must be one of"),
+        (dict(data={"X_train": np.zeros((2, 8))}), ValueError, "data must hold X_train, y_train, X_val, y_val"),
+        (dict(num_epochs=0), ValueError, "num_epochs must be a positive int"),
+        (dict(lr_decay=0.5, scheduler=lambda o: optim.StepLR(o, 1)), ValueError, "lr_decay or scheduler"),
+        (dict(scheduler_interval="batch"), ValueError, "scheduler_interval must be 'epoch' or 'iteration'"),
+        (
+            dict(scheduler=lambda o: optim.ReduceLROnPlateau(o), scheduler_interval="iteration"),
+            ValueError,
+            "ReduceLROnPlateau needs an epoch's metric",
+        ),
+        (
+            dict(optimizer="adam", update_rule=None, optim_config=None),
+            TypeError,
+            "optimizer must be an optim.Optimizer",
+        ),
+    ],
+)
 def test_invalid_arguments(options, error, match):
     with pytest.raises(error, match=match):
         _solver(**options)
@@ -164,10 +184,13 @@ def test_a_scheduler_stepped_every_iteration_sets_each_updates_lr():
     # 50 // 25 = 2 updates per epoch, 3 epochs: a linear decay to zero over the 6 updates, as in a PyTorch loop
     # that calls scheduler.step() after every optimizer.step().
     seen = []
-    solver = _solver(update_rule="sgd", optim_config={"learning_rate": 0.6},
-                     scheduler=lambda o: optim.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=6),
-                     scheduler_interval="iteration",
-                     on_iteration=[lambda s: seen.append(s.optimizer.param_groups[0]["lr"])])
+    solver = _solver(
+        update_rule="sgd",
+        optim_config={"learning_rate": 0.6},
+        scheduler=lambda o: optim.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=6),
+        scheduler_interval="iteration",
+        on_iteration=[lambda s: seen.append(s.optimizer.param_groups[0]["lr"])],
+    )
     solver.train()
     np.testing.assert_allclose(seen, [0.5, 0.4, 0.3, 0.2, 0.1, 0.0], atol=1e-12)  # the lr of the next update
     assert solver.scheduler.last_epoch == solver.iteration == 6
@@ -181,11 +204,21 @@ def test_a_plateau_scheduler_receives_each_epochs_validation_accuracy():
 
 def test_callbacks_run_per_iteration_and_per_epoch_and_can_stop_training():
     seen = []
-    solver = _solver(on_iteration=[lambda s: seen.append(("it", s.iteration))],
-                     on_epoch=[lambda s: seen.append(("epoch", s.epoch))])
+    solver = _solver(
+        on_iteration=[lambda s: seen.append(("it", s.iteration))], on_epoch=[lambda s: seen.append(("epoch", s.epoch))]
+    )
     solver.train()
-    assert seen == [("it", 1), ("epoch", 1), ("it", 2), ("it", 3), ("epoch", 2), ("it", 4), ("it", 5), ("epoch", 3),
-                    ("it", 6)]
+    assert seen == [
+        ("it", 1),
+        ("epoch", 1),
+        ("it", 2),
+        ("it", 3),
+        ("epoch", 2),
+        ("it", 4),
+        ("it", 5),
+        ("epoch", 3),
+        ("it", 6),
+    ]
 
     def stop(s):
         s.stop_training = True
@@ -197,16 +230,29 @@ def test_callbacks_run_per_iteration_and_per_epoch_and_can_stop_training():
 
 def _resumable_options(**extra) -> dict:
     # Dropout, subsampled accuracy checks, Adam's state and a scheduler that counts epochs: all must be restored.
-    return dict(update_rule="adam", optim_config={"learning_rate": 5e-3}, batch_size=20,
-                scheduler=lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
-                num_train_samples=40, num_val_samples=20, verbose=False, **extra)
+    return dict(
+        update_rule="adam",
+        optim_config={"learning_rate": 5e-3},
+        batch_size=20,
+        scheduler=lambda o: optim.StepLR(o, step_size=2, gamma=0.5),
+        num_train_samples=40,
+        num_val_samples=20,
+        verbose=False,
+        **extra,
+    )
 
 
 def _run_straight(epochs: int):
     snapshots = []
     model = _mlp(dropout=0.3)
-    solver = optim.Solver(model, _data(n_train=60), num_epochs=epochs, seed=1,
-                          on_epoch=[lambda s: snapshots.append(s.model.state_dict())], **_resumable_options())
+    solver = optim.Solver(
+        model,
+        _data(n_train=60),
+        num_epochs=epochs,
+        seed=1,
+        on_epoch=[lambda s: snapshots.append(s.model.state_dict())],
+        **_resumable_options(),
+    )
     solver.train()
     return solver, snapshots
 
@@ -224,14 +270,21 @@ def _assert_same_run(straight, straight_snapshots, resumed, resumed_snapshots) -
 def test_resuming_from_an_epoch_checkpoint_is_bit_for_bit_the_uninterrupted_run(tmp_path):
     straight, straight_snapshots = _run_straight(epochs=2)
     path = tmp_path / "run-{epoch}.npz"
-    first = optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=1, seed=1, checkpoint_path=path,
-                         **_resumable_options())
+    first = optim.Solver(
+        _mlp(dropout=0.3), _data(n_train=60), num_epochs=1, seed=1, checkpoint_path=path, **_resumable_options()
+    )
     first.train()
     ag.manual_seed(123)  # the checkpoint must restore the dropout generator
     snapshots = []
-    resumed = optim.Solver.resume(tmp_path / "run-1.npz", _mlp(dropout=0.3, seed=5), _data(n_train=60),
-                                  num_epochs=2, seed=99, on_epoch=[lambda s: snapshots.append(s.model.state_dict())],
-                                  **_resumable_options())
+    resumed = optim.Solver.resume(
+        tmp_path / "run-1.npz",
+        _mlp(dropout=0.3, seed=5),
+        _data(n_train=60),
+        num_epochs=2,
+        seed=99,
+        on_epoch=[lambda s: snapshots.append(s.model.state_dict())],
+        **_resumable_options(),
+    )
     assert (resumed.epoch, resumed.iteration) == (1, 3)
     resumed.train()
     _assert_same_run(straight, straight_snapshots, resumed, snapshots)
@@ -247,12 +300,18 @@ def test_resuming_from_a_checkpoint_taken_by_a_callback_is_bit_for_bit_too(tmp_p
             s.save(path)
             s.stop_training = True
 
-    optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=2, seed=1, on_iteration=[save_and_stop],
-                 **_resumable_options()).train()
+    optim.Solver(
+        _mlp(dropout=0.3), _data(n_train=60), num_epochs=2, seed=1, on_iteration=[save_and_stop], **_resumable_options()
+    ).train()
     ag.manual_seed(7)
     snapshots = []
-    resumed = optim.Solver(_mlp(dropout=0.3, seed=3), _data(n_train=60), num_epochs=2,
-                           on_epoch=[lambda s: snapshots.append(s.model.state_dict())], **_resumable_options())
+    resumed = optim.Solver(
+        _mlp(dropout=0.3, seed=3),
+        _data(n_train=60),
+        num_epochs=2,
+        on_epoch=[lambda s: snapshots.append(s.model.state_dict())],
+        **_resumable_options(),
+    )
     resumed.load(path)
     resumed.train()
     _assert_same_run(straight, straight_snapshots, resumed, snapshots)
@@ -263,8 +322,14 @@ def test_resuming_mid_epoch_continues_a_per_iteration_schedule_bit_for_bit(tmp_p
     options["scheduler"] = lambda o: optim.CosineAnnealingLR(o, T_max=9)
     options["scheduler_interval"] = "iteration"
     straight_snapshots = []
-    straight = optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=3, seed=1,
-                            on_epoch=[lambda s: straight_snapshots.append(s.model.state_dict())], **options)
+    straight = optim.Solver(
+        _mlp(dropout=0.3),
+        _data(n_train=60),
+        num_epochs=3,
+        seed=1,
+        on_epoch=[lambda s: straight_snapshots.append(s.model.state_dict())],
+        **options,
+    )
     straight.train()
     path = tmp_path / "mid.npz"
 
@@ -273,11 +338,17 @@ def test_resuming_mid_epoch_continues_a_per_iteration_schedule_bit_for_bit(tmp_p
             s.save(path)
             s.stop_training = True
 
-    optim.Solver(_mlp(dropout=0.3), _data(n_train=60), num_epochs=3, seed=1, on_iteration=[save_and_stop],
-                 **options).train()
+    optim.Solver(
+        _mlp(dropout=0.3), _data(n_train=60), num_epochs=3, seed=1, on_iteration=[save_and_stop], **options
+    ).train()
     snapshots = []
-    resumed = optim.Solver(_mlp(dropout=0.3, seed=3), _data(n_train=60), num_epochs=3,
-                           on_epoch=[lambda s: snapshots.append(s.model.state_dict())], **options)
+    resumed = optim.Solver(
+        _mlp(dropout=0.3, seed=3),
+        _data(n_train=60),
+        num_epochs=3,
+        on_epoch=[lambda s: snapshots.append(s.model.state_dict())],
+        **options,
+    )
     resumed.load(path)
     resumed.train()
     assert resumed.scheduler.last_epoch == straight.scheduler.last_epoch == 9

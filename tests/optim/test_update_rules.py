@@ -42,8 +42,10 @@ def test_sgd_momentum_buffer_starts_at_the_first_gradient_and_dampens_later_ones
     b1 = 1.0
     b2 = 0.9 * b1 + 0.5 * -2.0  # -0.1
     b3 = 0.9 * b2 + 0.5 * 0.5  # 0.16
-    _close(_trajectory(optim.SGD, lr=0.1, momentum=0.9, dampening=0.5),
-           [1 - 0.1 * b1, 1 - 0.1 * (b1 + b2), 1 - 0.1 * (b1 + b2 + b3)])
+    _close(
+        _trajectory(optim.SGD, lr=0.1, momentum=0.9, dampening=0.5),
+        [1 - 0.1 * b1, 1 - 0.1 * (b1 + b2), 1 - 0.1 * (b1 + b2 + b3)],
+    )
 
 
 def test_sgd_nesterov_steps_along_gradient_plus_momentum_times_buffer():
@@ -79,8 +81,10 @@ def test_rmsprop_centered_divides_by_the_running_standard_deviation():
 def test_rmsprop_momentum_accumulates_the_scaled_gradient():
     b1 = 1.0 / math.sqrt(0.5)
     b2 = 0.9 * b1 + -2.0 / 1.5
-    _close(_trajectory(optim.RMSprop, steps=2, lr=0.1, alpha=0.5, eps=0.0, momentum=0.9),
-           [1 - 0.1 * b1, 1 - 0.1 * (b1 + b2)])
+    _close(
+        _trajectory(optim.RMSprop, steps=2, lr=0.1, alpha=0.5, eps=0.0, momentum=0.9),
+        [1 - 0.1 * b1, 1 - 0.1 * (b1 + b2)],
+    )
 
 
 def test_rmsprop_eps_is_added_to_the_root():

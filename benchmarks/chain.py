@@ -10,12 +10,15 @@ the ops in forward and walking them in backward.
 - long chain: one `chain(x, 100_000)`, timed as build (forward) and backward, each the median of a few
   repeats after a warm-up; releasing the graph afterwards is recorded too but is not in the total.
 
-Each framework runs in blocks of its own (all engine blocks, then all torch blocks), after a warm-up.
-`python -m benchmarks` runs these as its per_op and chain rows.
+After a warm-up of each, the frameworks take turns: an engine block, then a torch block, and so on (for
+the chain, one chain each). The machine drifts between two speeds within seconds, and a drift then
+slows both alike instead of one framework's whole run (a run of all engine blocks before all torch
+blocks once put the 8-op graphs at 1.46x, where the turns give 0.8-0.9x). There is nothing to fear
+from turns here: a 1-element tensor starts no BLAS or OpenMP threads that would spin into the other
+framework's time. `python -m benchmarks` runs these as its per_op and chain rows.
 """
 
 import contextlib
-import functools
 import gc
 import time
 
@@ -53,38 +56,49 @@ def leaf(framework: str):
 
 
 def _small_graphs(framework: str, ops: int, graphs: int):
-    """A function that runs forward + backward of `graphs` graphs of `ops` ops each, in `framework`."""
+    """A function that runs forward + backward of `graphs` graphs of `ops` ops each, in `framework`.
+
+    It returns the seconds it took: _take_turns collects what each function returns.
+    """
     x = leaf(framework)
 
     def run():
+        t0 = time.perf_counter()
         for _ in range(graphs):
             chain(x, ops).backward()
             x.grad = None
+        return time.perf_counter() - t0
 
     return run
+
+
+def _take_turns(runs: dict, rounds: int) -> dict:
+    """{name: [what run returned, ...]}: `rounds` rounds in which each zero-argument function of `runs` runs once."""
+    results = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            results[name].append(run())
+    return results
 
 
 def per_op_overhead(frameworks: list[str], graphs_per_block: int, blocks: int, warmup_s: float) -> dict:
     """{"<n>_op_graphs": {framework: {"us_per_op", ...}}} for each n of SMALL_GRAPH_OPS, medians over blocks."""
     results = {}
     for ops in SMALL_GRAPH_OPS:
-        results[f"{ops}_op_graphs"] = figures = {}
-        for framework in frameworks:
-            block = _small_graphs(framework, ops, graphs_per_block)
-            warm_up(block, warmup_s)
-            times = []
-            for _ in range(blocks):
-                t0 = time.perf_counter()
-                block()
-                times.append(time.perf_counter() - t0)
-            ops_per_block = graphs_per_block * ops
-            figures[framework] = {
+        runs = {framework: _small_graphs(framework, ops, graphs_per_block) for framework in frameworks}
+        for run in runs.values():
+            warm_up(run, warmup_s)
+        ops_per_block = graphs_per_block * ops
+        results[f"{ops}_op_graphs"] = {
+            framework: {
                 "us_per_op": round(float(np.median(times)) / ops_per_block * 1e6, 3),
                 "min_us_per_op": round(min(times) / ops_per_block * 1e6, 3),
                 "ops_per_graph": ops,
                 "graphs_per_block": graphs_per_block,
                 "blocks": blocks,
             }
+            for framework, times in _take_turns(runs, blocks).items()
+        }
     return results
 
 
@@ -101,14 +115,8 @@ def _build_and_backward(x, length: int) -> tuple[float, float, float]:
     return t1 - t0, t2 - t1, t3 - t2
 
 
-def _time_chain(x, length: int, repeats: int, warmup_s: float) -> dict:
-    """Median build, backward and release times of `repeats` chains from x, after a warm-up."""
-    # At least one whole chain: the allocator and the collector's thresholds reach the chain's size.
-    warm_up(functools.partial(_build_and_backward, x, length), warmup_s, min_runs=1)
-    runs = []
-    for _ in range(repeats):
-        gc.collect()  # every repeat starts from the same heap, not from the previous one's garbage
-        runs.append(_build_and_backward(x, length))
+def _chain_figures(runs: list, length: int) -> dict:
+    """Median build, backward and release times of the (build, backward, release) seconds of each run."""
     build, backward, release = (np.array(column) for column in zip(*runs))
     return {
         "build_s": round(float(np.median(build)), 4),
@@ -116,7 +124,7 @@ def _time_chain(x, length: int, repeats: int, warmup_s: float) -> dict:
         "total_s": round(float(np.median(build + backward)), 4),
         "release_s": round(float(np.median(release)), 4),
         "length": length,
-        "repeats": repeats,
+        "repeats": len(runs),
     }
 
 
@@ -132,6 +140,17 @@ def cyclic_gc_off():
             gc.enable()
 
 
+def _chain_run(x, length: int, collector_on: bool = True):
+    """A function that builds and backpropagates chain(x, length); returns _build_and_backward's seconds."""
+
+    def run():
+        gc.collect()  # every chain starts from the same heap, not from the previous one's garbage
+        with contextlib.nullcontext() if collector_on else cyclic_gc_off():
+            return _build_and_backward(x, length)
+
+    return run
+
+
 def long_chain(frameworks: list[str], length: int, repeats: int, warmup_s: float) -> dict:
     """{framework: {"build_s", "backward_s", "total_s", "release_s", ...}}, medians over `repeats` chains.
 
@@ -139,10 +158,10 @@ def long_chain(frameworks: list[str], length: int, repeats: int, warmup_s: float
     figure, a diagnosis: the engine's graph holds no reference cycles, yet while it grows the collector
     rescans every live node again and again (PyTorch's graph lives in C++, out of its sight).
     """
-    results = {}
-    for framework in frameworks:
-        results[framework] = _time_chain(leaf(framework), length, repeats, warmup_s)
+    runs = {framework: _chain_run(leaf(framework), length) for framework in frameworks}
     if "engine" in frameworks:
-        with cyclic_gc_off():
-            results["engine_gc_off"] = _time_chain(leaf("engine"), length, repeats, warmup_s)
-    return results
+        runs["engine_gc_off"] = _chain_run(leaf("engine"), length, collector_on=False)
+    for run in runs.values():
+        # At least one whole chain: the allocator and the collector's thresholds reach the chain's size.
+        warm_up(run, warmup_s, min_runs=1)
+    return {name: _chain_figures(times, length) for name, times in _take_turns(runs, repeats).items()}

@@ -147,6 +147,13 @@ def test_the_chain_cycles_through_its_four_ops():
         chain.leaf("jax")
 
 
+def test_frameworks_take_turns_so_that_a_drift_of_the_machine_hits_each_alike():
+    calls = []
+    runs = {"engine": lambda: calls.append("engine") or 1.0, "torch": lambda: calls.append("torch") or 2.0}
+    assert chain._take_turns(runs, 3) == {"engine": [1.0] * 3, "torch": [2.0] * 3}
+    assert calls == ["engine", "torch"] * 3
+
+
 def test_the_chain_row_also_times_the_engine_with_the_cyclic_gc_off_and_restores_it():
     import gc
 

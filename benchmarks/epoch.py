@@ -51,75 +51,47 @@ def load_mnist_train(data_dir) -> tuple[np.ndarray, np.ndarray] | str:
     return f"MNIST's four IDX files not found in: {'; '.join(searched)} (pass --data-dir or set $NODEGRAD_MNIST)"
 
 
-def engine_model() -> nn.Sequential:
-    """demos/mnist_cnn.py's plain model: 28x28 -> conv 3x3 -> pool -> conv 3x3 -> pool -> 7x7 -> FC -> FC 10."""
+def _libraries(framework: str) -> tuple:
+    """(layers, optimizers, as_tensor) of `framework`: nn and optim mirror torch.nn and torch.optim."""
+    if framework == "engine":
+        return nn, optim, lambda array: array
+    return torch.nn, torch.optim, torch.from_numpy
+
+
+def model(layers):
+    """demos/mnist_cnn.py's plain model, 28x28 -> conv 3x3 -> pool -> conv 3x3 -> pool -> 7x7 -> FC -> FC 10,
+    built with `layers` (nn or torch.nn, which spell it alike)."""
     c1, c2 = CHANNELS
-    return nn.Sequential(
-        nn.Conv2d(1, c1, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(c2 * 7 * 7, HIDDEN),
-        nn.ReLU(),
-        nn.Linear(HIDDEN, 10),
+    return layers.Sequential(
+        layers.Conv2d(1, c1, 3, padding=1),
+        layers.ReLU(),
+        layers.MaxPool2d(2),
+        layers.Conv2d(c1, c2, 3, padding=1),
+        layers.ReLU(),
+        layers.MaxPool2d(2),
+        layers.Flatten(),
+        layers.Linear(c2 * 7 * 7, HIDDEN),
+        layers.ReLU(),
+        layers.Linear(HIDDEN, 10),
     )
 
 
-def torch_model(state_dict: dict):
-    """The same architecture in PyTorch, loaded with `state_dict` (the engine's names and shapes are PyTorch's)."""
-    tnn = torch.nn
-    c1, c2 = CHANNELS
-    model = tnn.Sequential(
-        tnn.Conv2d(1, c1, 3, padding=1),
-        tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Conv2d(c1, c2, 3, padding=1),
-        tnn.ReLU(),
-        tnn.MaxPool2d(2),
-        tnn.Flatten(),
-        tnn.Linear(c2 * 7 * 7, HIDDEN),
-        tnn.ReLU(),
-        tnn.Linear(HIDDEN, 10),
-    )
-    model.load_state_dict({key: torch.from_numpy(value.copy()) for key, value in state_dict.items()})
-    return model
-
-
-def engine_stepper(state_dict: dict):
-    """(step(x, y) -> loss, convert(x, y) -> step's arguments) for a fresh engine model and its Adam."""
-    model = engine_model()
-    model.load_state_dict(state_dict)
-    optimizer = optim.Adam(model.parameters(), lr=LR)
+def stepper(framework: str, state_dict: dict):
+    """(step(x, y) -> loss, convert(x, y) -> step's arguments) for a fresh `framework` model loaded with
+    `state_dict` (the engine's names and shapes are PyTorch's), and its Adam."""
+    layers, optimizers, as_tensor = _libraries(framework)
+    net = model(layers)
+    net.load_state_dict({key: as_tensor(value.copy()) for key, value in state_dict.items()})
+    optimizer = optimizers.Adam(net.parameters(), lr=LR)
 
     def step(x, y):
-        loss = nn.functional.cross_entropy(model(x), y)
+        loss = layers.functional.cross_entropy(net(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         return loss.item()
 
-    return step, lambda x, y: (x, y)
-
-
-def torch_stepper(state_dict: dict):
-    """(step(x, y) -> loss, convert(x, y) -> step's arguments) for a fresh PyTorch model and its Adam."""
-    model = torch_model(state_dict)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-
-    def step(x, y):
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    return step, lambda x, y: (torch.from_numpy(x), torch.from_numpy(y))
-
-
-STEPPERS = {"engine": engine_stepper, "torch": torch_stepper}
+    return step, lambda x, y: (as_tensor(x), as_tensor(y))
 
 
 def measure(
@@ -137,13 +109,13 @@ def measure(
     order = np.random.default_rng(0).permutation(len(X))
     batches = [order[i * batch_size : (i + 1) * batch_size] for i in range(steps)]
     ag.manual_seed(0)
-    initial = engine_model().state_dict()
+    initial = model(nn).state_dict()
     return {framework: _train(framework, initial, X, y, batches, total_steps, warmup_s) for framework in frameworks}
 
 
 def _train(framework: str, initial: dict, X, y, batches: list, total_steps: int, warmup_s: float) -> dict:
     """Train `framework`'s model from `initial` over `batches` of (X, y), timing only the steps."""
-    step, convert = STEPPERS[framework](initial)
+    step, convert = stepper(framework, initial)
     first = convert(X[batches[0]], y[batches[0]])
     warm_up(functools.partial(step, *first), warmup_s, min_runs=1)
     seconds, losses = 0.0, []

@@ -122,6 +122,8 @@ def test_the_epoch_trains_and_extrapolates_on_random_images():
         assert figures["measured_steps"] == 1 and figures["epoch_steps"] == 2 and figures["extrapolated"]
         assert figures["epoch_s"] == pytest.approx(figures["ms_per_step"] * 2 / 1e3, abs=1e-3)  # rounded to ms
         assert 0 < figures["mean_loss"] < 10
+    if "torch" in results:  # one model definition, the same weights and batches: the same losses
+        assert results["torch"]["mean_loss"] == pytest.approx(results["engine"]["mean_loss"], rel=1e-3)
     with pytest.raises(ValueError, match="fraction must be in"):
         epoch.measure(X, y, ["engine"], fraction=0.0, warmup_s=0.0)
 

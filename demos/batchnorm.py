@@ -30,6 +30,7 @@ from demos.common import (
     plot_lines,
     run_folder,
     weight_scale_init_,
+    weight_scale_panel,
 )
 from nn import datasets
 
@@ -109,20 +110,8 @@ def main(argv=None) -> int:
         print(f"{name:>22}: best validation accuracy {r['best_val_accuracy']:.1%}")
 
     scale_panels = [
-        dict(
-            title="best validation accuracy",
-            xlabel="weight scale",
-            ylabel="accuracy",
-            logx=True,
-            lines={k: (scales, r["best_val_accuracy"]) for k, r in sweep.items()},
-        ),
-        dict(
-            title="best training accuracy",
-            xlabel="weight scale",
-            ylabel="accuracy",
-            logx=True,
-            lines={k: (scales, r["best_train_accuracy"]) for k, r in sweep.items()},
-        ),
+        weight_scale_panel(sweep, scales, "best_val_accuracy", "best validation accuracy"),
+        weight_scale_panel(sweep, scales, "best_train_accuracy", "best training accuracy"),
         final_loss_panel(sweep, scales, "final loss (diverged runs left out)"),
     ]
     batch_panels = [

@@ -150,16 +150,21 @@ def epoch_panel(title: str, series: dict, ylabel: str = "accuracy") -> dict:
     )
 
 
-def final_loss_panel(results: dict, scales, title: str) -> dict:
-    """A `plot_lines` panel of each setting's final loss against the weight scale; diverged runs (None) are gaps."""
+def weight_scale_panel(results: dict, scales, key: str, title: str, ylabel: str = "accuracy") -> dict:
+    """A `plot_lines` panel of each setting's `key`, one value per weight scale, against the scale (log axis)."""
     return dict(
         title=title,
         xlabel="weight scale",
-        ylabel="loss",
+        ylabel=ylabel,
         logx=True,
-        logy=True,
-        lines={k: (scales, [np.nan if v is None else v for v in r["final_loss"]]) for k, r in results.items()},
+        lines={k: (scales, r[key]) for k, r in results.items()},
     )
+
+
+def final_loss_panel(results: dict, scales, title: str) -> dict:
+    """A `plot_lines` panel of each setting's final loss against the weight scale; diverged runs (None) are gaps."""
+    losses = {k: {"final_loss": [np.nan if v is None else v for v in r["final_loss"]]} for k, r in results.items()}
+    return {**weight_scale_panel(losses, scales, "final_loss", title, ylabel="loss"), "logy": True}
 
 
 def tile_pictures(

@@ -28,6 +28,7 @@ from demos.common import (
     plot_lines,
     run_folder,
     weight_scale_init_,
+    weight_scale_panel,
 )
 from nn import datasets
 
@@ -86,13 +87,7 @@ def main(argv=None) -> int:
         )
 
     panels = [
-        dict(
-            title="final training accuracy",
-            xlabel="weight scale",
-            ylabel="accuracy",
-            logx=True,
-            lines={k: (scales, r["final_train_accuracy"]) for k, r in results.items()},
-        ),
+        weight_scale_panel(results, scales, "final_train_accuracy", "final training accuracy"),
         final_loss_panel(results, scales, "final loss (diverged runs and exact zeros left out)"),
     ]
     curves = [

@@ -6,17 +6,19 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
-from autograd import allocator, viz
+from autograd import allocator, functional, viz
 from autograd.broadcast import sum_to_shape
-from autograd.gradcheck import GradcheckError, gradcheck, numerical_gradient, rel_error
-from autograd.graph import (
-    OpNode,
+from autograd.differentiate import grad
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
+from autograd.graph import OpNode
+from autograd.modes import (
     detect_anomaly,
     enable_grad,
     gradient_summary,
     is_grad_enabled,
     no_grad,
     record_grad_stats,
+    set_grad_enabled,
 )
 from autograd.op import OP_REGISTRY, Context, Op
 from autograd.ops import (
@@ -25,6 +27,7 @@ from autograd.ops import (
     avg_pool2d,
     batch_norm,
     binary_cross_entropy_with_logits,
+    cast,
     clip,
     concat,
     conv2d,
@@ -62,10 +65,12 @@ from autograd.ops import (
     stack,
     sub,
     sum,
+    swapaxes,
     tanh,
     transpose,
     unsqueeze,
     var,
+    where,
 )
 from autograd.random import manual_seed
 from autograd.tensor import TensorNode, tensor
@@ -79,12 +84,16 @@ __all__ = [
     "TensorNode",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "gradcheck",
+    "gradgradcheck",
+    "grad",
     "gradient_summary",
     "record_grad_stats",
     "is_grad_enabled",
     "manual_seed",
     "no_grad",
+    "set_grad_enabled",
     "numerical_gradient",
     "rel_error",
     "sum_to_shape",
@@ -94,6 +103,7 @@ __all__ = [
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy_with_logits",
+    "cast",
     "clip",
     "concat",
     "conv2d",
@@ -131,11 +141,13 @@ __all__ = [
     "stack",
     "sub",
     "sum",
+    "swapaxes",
     "tanh",
     "transpose",
     "unsqueeze",
     "var",
     "viz",
+    "where",
 ]
 
 allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from autograd.graph import no_grad
+from autograd import ops
+from autograd.differentiate import grad
+from autograd.modes import enable_grad, no_grad
 from autograd.random import generator
 from autograd.tensor import TensorNode
 
@@ -63,12 +65,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     True
     """
     inputs = list(inputs)
-    checked = [t for t in inputs if isinstance(t, TensorNode) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
-    for t in checked:
-        if t.dtype != np.float64:
-            raise TypeError(f"gradcheck: inputs should be float64 for reliable differences, got {t.dtype}")
+    checked = _checked_inputs("gradcheck", inputs)
     output = fn(*inputs)
     projection = generator().standard_normal(output.shape)
 
@@ -76,22 +73,62 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         with no_grad():
             return float((np.asarray(fn(*inputs).value, dtype=np.float64) * projection).sum())
 
-    saved = [t.grad for t in checked]
-    for t in checked:
-        t.grad = None
-    output.backward(projection.astype(output.dtype))
-    analytic = [np.zeros(t.shape) if t.grad is None else t.grad for t in checked]
-    for t, g in zip(checked, saved):
-        t.grad = g
-    for t, a in zip(checked, analytic):
-        numeric = numerical_gradient(scalar, t, eps)
-        excess = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
-        if excess.size and excess.max() > 0:
-            worst = np.unravel_index(int(np.argmax(excess)), t.shape)
-            label = t.name or f"input {inputs.index(t)}"
-            raise GradcheckError(
-                f"gradcheck: gradient of {label} (shape {t.shape}) is wrong at index {tuple(int(i) for i in worst)}: "
-                f"analytic {a[worst]:.8g}, numeric {numeric[worst]:.8g}, "
-                f"relative error {rel_error(a[worst], numeric[worst]):.3g}"
-            )
+    found = grad(output, checked, grad_outputs=projection.astype(output.dtype), allow_unused=True)
+    for t, g in zip(checked, found):
+        analytic = np.zeros(t.shape) if g is None else g.value
+        _compare(t, inputs.index(t), analytic, numerical_gradient(scalar, t, eps), atol, rtol)
     return True
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Compare the engine's second derivatives of `fn(*inputs)` with central differences of its gradients.
+
+    The first-order gradients, taken with `create_graph=True` along `grad_outputs` (a fixed random
+    vector by default, itself differentiated as an extra input), are checked by `gradcheck`: with
+    respect to the inputs that is a Hessian-vector product, with respect to the vector the gradient.
+
+    >>> import autograd as ag
+    >>> x = ag.tensor(np.array([0.5, 2.0]), requires_grad=True)
+    >>> gradgradcheck(lambda t: (t * t * t).sum(), [x])
+    True
+    """
+    inputs = list(inputs)
+    checked = _checked_inputs("gradgradcheck", inputs)
+    with enable_grad():
+        shape = fn(*inputs).shape
+    if grad_outputs is None:
+        grad_outputs = generator().standard_normal(shape)
+    vector = TensorNode(np.array(getattr(grad_outputs, "value", grad_outputs), dtype=np.float64), requires_grad=True)
+    vector.name = "grad_outputs"
+
+    def first_derivatives(*args):
+        with enable_grad():
+            found = grad(fn(*args[:-1]), [args[i] for i in positions], args[-1], create_graph=True, allow_unused=True)
+            flat = [ops.reshape(g, (-1,)) for g in found if g is not None]
+            return ops.concat(flat) if flat else ops.mul(args[-1].sum(), 0.0)
+
+    positions = [inputs.index(t) for t in checked]
+    return gradcheck(first_derivatives, [*inputs, vector], eps, atol, rtol)
+
+
+def _checked_inputs(where: str, inputs: list) -> list:
+    checked = [t for t in inputs if isinstance(t, TensorNode) and t.requires_grad]
+    if not checked:
+        raise ValueError(f"{where}: no input requires grad, so there is nothing to check")
+    for t in checked:
+        if t.dtype != np.float64:
+            raise TypeError(f"{where}: inputs should be float64 for reliable differences, got {t.dtype}")
+    return checked
+
+
+def _compare(t, position: int, analytic, numeric, atol: float, rtol: float) -> None:
+    """Raise GradcheckError at the element where analytic and numeric gradients differ the most, if any is off."""
+    excess = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
+    if excess.size and excess.max() > 0:
+        worst = np.unravel_index(int(np.argmax(excess)), t.shape)
+        label = t.name or f"input {position}"
+        raise GradcheckError(
+            f"gradcheck: gradient of {label} (shape {t.shape}) is wrong at index {tuple(int(i) for i in worst)}: "
+            f"analytic {analytic[worst]:.8g}, numeric {numeric[worst]:.8g}, "
+            f"relative error {rel_error(analytic[worst], numeric[worst]):.3g}"
+        )

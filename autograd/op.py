@@ -6,8 +6,10 @@ An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps Tensor
 
 import numpy as np
 
-from autograd.graph import MODE, OpNode, check_forward_anomaly, memory_root, version_owner
+from autograd.graph import OpNode
+from autograd.modes import MODE, check_forward_anomaly
 from autograd.tensor import TensorNode
+from autograd.versions import share_version
 
 OP_REGISTRY: dict[str, type["Op"]] = {}
 
@@ -15,7 +17,7 @@ OP_REGISTRY: dict[str, type["Op"]] = {}
 class Context:
     """What one op application keeps for its backward: saved arrays and settings as attributes."""
 
-    saved = ()  # until save_for_backward: a class default is one store fewer per op
+    saved = ()
 
     def __init__(self, needs_input_grad: tuple):
         self.needs_input_grad = needs_input_grad
@@ -24,13 +26,29 @@ class Context:
         """Keep `arrays` for backward; read them back as the tuple `ctx.saved`."""
         self.saved = arrays
 
+    @property
+    def saved_tensors(self) -> tuple:
+        """PyTorch's name for `saved`."""
+        return self.saved
+
 
 class Op:
     """Base class of every differentiable operation.
 
     Subclasses define `forward(ctx, *arrays, **params)` and `backward(ctx, *grads)` as static
-    methods over ndarrays. `backward` returns one gradient per array input (None where there is
-    none); a gradient may have the broadcast shape of the output, the engine reduces it.
+    methods. `backward` returns one gradient per array input (None where there is none); a gradient
+    may have the broadcast shape of the output, the engine reduces it.
+
+    What `save_for_backward` promises: backward gets exactly the arrays forward saved, and refuses
+    to run if any of them, or the tensor whose memory it views, was changed in place since.
+
+    Gradients of gradients: backward is one formula for both orders. For a first derivative it runs
+    on ndarrays; under `create_graph=True` it runs on TensorNodes: the gradients, and every saved
+    array that is an input or output of the op (by identity) become tensors of the graph, so the
+    operators and numpy functions the formula applies are recorded and can be differentiated again.
+    Other saved arrays (masks, indices, random draws) stay constants. A backward that works on arrays
+    only (reads `.value`, calls a numpy function TensorNodes do not support) still serves first
+    derivatives; differentiating through it again raises an error naming the op.
 
     >>> class Square(Op):
     ...     '''y = x**2;  dx = 2 x g.'''
@@ -63,64 +81,40 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
-        arrays = []
-        needs_grad = []
-        plain = False  # an input that is not a TensorNode: an ndarray, a number or None
-        for x in inputs:
-            if isinstance(x, TensorNode):
-                arrays.append(x._value)
-                needs_grad.append(x._requires_grad)
-            else:
-                arrays.append(x)
-                needs_grad.append(False)
-                plain = True
-        if plain:
-            arrays = _numbers_as_arrays(inputs, arrays)
-        record = True in needs_grad and MODE.grad_enabled
-        ctx = Context(tuple(needs_grad) if record else ())
+        arrays = _as_arrays(inputs)
+        needs_grad = tuple([isinstance(x, TensorNode) and x._requires_grad for x in inputs])
+        record = MODE.grad_enabled and True in needs_grad
+        ctx = Context(needs_grad if record else (False,) * len(inputs))
         out = cls.forward(ctx, *arrays, **params)
+        out_arrays = out if isinstance(out, tuple) else (out,)
         if MODE.anomaly:
-            check_forward_anomaly(cls, ctx, arrays, out if isinstance(out, tuple) else (out,))
-        node = None
-        if record:
-            # All-tensor inputs are already the tuple the node needs; constants are recorded as None.
-            tensors = tuple([x if isinstance(x, TensorNode) else None for x in inputs]) if plain else inputs
-            node = OpNode(cls, ctx, tensors, params)
-        if not isinstance(out, tuple):
-            output = TensorNode._wrap(out, node, 0)
-            if output._value.base is not None:
-                _share_version(output, inputs)
-            if record:
-                node.set_outputs((output,))
-            return output
-        outputs = tuple(TensorNode._wrap(o, node, i) for i, o in enumerate(out))
+            check_forward_anomaly(cls, ctx, arrays, out_arrays)
+        node = OpNode(cls, ctx, inputs, params, out_arrays) if record else None
+        outputs = tuple([TensorNode._wrap(o, node, k) for k, o in enumerate(out_arrays)])
         for output in outputs:
             if output._value.base is not None:
-                _share_version(output, inputs)
-        if record:
-            node.set_outputs(outputs)
-        return outputs
+                share_version(output, inputs)
+        if record and ctx.saved:
+            node.note_saved(inputs, out_arrays, outputs)
+        return outputs if isinstance(out, tuple) else outputs[0]
+
+    @classmethod
+    def call(cls, *inputs, **params):
+        """`apply` when an input is a TensorNode, else the bare forward on arrays (a first-order backward's path)."""
+        if any(isinstance(x, TensorNode) for x in inputs):
+            return cls.apply(*inputs, **params)
+        return cls.forward(Context((False,) * len(inputs)), *_as_arrays(inputs), **params)
 
 
-def _numbers_as_arrays(inputs: tuple, arrays: list) -> list:
-    """Python numbers take the dtype of the tensors they meet, so float32 stays float32."""
-    dtype = None
-    for i, a in enumerate(arrays):
-        if a is not None and not isinstance(a, np.ndarray):
-            if dtype is None:
-                floats = (x._value.dtype for x in inputs if isinstance(x, TensorNode) and x._value.dtype.kind == "f")
-                dtype = next(floats, np.float32)
-            arrays[i] = np.asarray(a, dtype=dtype)
+def _as_arrays(inputs: tuple) -> list:
+    """The inputs' arrays; Python numbers take the dtype of the floating tensors they meet (float32 stays float32)."""
+    arrays = [x._value if isinstance(x, TensorNode) else x for x in inputs]
+    numbers = [i for i, a in enumerate(arrays) if a is not None and not isinstance(a, np.ndarray)]
+    if numbers:
+        floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+        for i in numbers:
+            arrays[i] = np.asarray(arrays[i], dtype=floats[0] if floats else np.float32)
     return arrays
-
-
-def _share_version(output: TensorNode, inputs: tuple) -> None:
-    """An output that views an input's memory counts its in-place changes with that input."""
-    root = memory_root(output._value)
-    for t in inputs:
-        if isinstance(t, TensorNode) and memory_root(t._value) is root:
-            output._base = version_owner(t)
-            return
 
 
 def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,8 +1,11 @@
 """TensorNode: a value, its gradient, and the OpNode that made it; operators delegate to ops."""
 
+import weakref
+
 import numpy as np
 
-from autograd import graph
+from autograd.modes import MODE
+from autograd.versions import count_edit
 
 
 def _default_dtype(data) -> np.ndarray:
@@ -38,15 +41,15 @@ class TensorNode:
         "_requires_grad",
         "source",
         "_index",
-        "name",
+        "_name",
         "_version",
         "_base",
         "_retains_grad",
         "_hooks",
         "__weakref__",
     )
-    # Make numpy hand `ndarray + tensor` to our reflected operators instead of looping over it.
-    __array_ufunc__ = None
+    # numpy's functions and operators on a TensorNode (`np.exp(t)`, `ndarray * t`) come to
+    # __array_ufunc__ / __array_function__ below and run the engine's ops (autograd/ops/numpy_api.py).
 
     def __init__(self, value, requires_grad: bool = False, name: str | None = None):
         value = _default_dtype(value.value if isinstance(value, TensorNode) else value)
@@ -74,7 +77,7 @@ class TensorNode:
         t._requires_grad = source is not None and value.dtype.kind == "f"
         t.source = source if t._requires_grad else None
         t._index = index
-        t.name = None
+        t._name = None
         t._version = 0
         t._base = None
         t._retains_grad = False
@@ -91,15 +94,23 @@ class TensorNode:
         # `t.value += 1` assigns the same array back after changing it in place: count that, so a
         # graph that saved this array refuses to backpropagate through stale values.
         if new is self._value:
-            owner = graph.version_owner(self)
-            owner._version += 1
-            if owner.source is not None:
-                owner.source.output_edits += 1
+            count_edit(self)
         else:
             new = _default_dtype(new)
             if self._requires_grad:
                 _check_can_require_grad(new.dtype)
             self._value = new
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        # The graph keeps the names of op outputs, so drawings show them after the tensors are gone.
+        self._name = name
+        if self.source is not None:
+            self.source.output_names = {**(self.source.output_names or {}), self._index: name}
 
     @property
     def requires_grad(self) -> bool:
@@ -148,9 +159,20 @@ class TensorNode:
         return self._value.item()
 
     def __array__(self, dtype=None, copy=None):
+        if MODE.differentiating is not None and self._requires_grad:
+            raise graph.NotDifferentiableError(
+                f"an array was asked of a TensorNode of shape {self.shape} that requires grad, which would cut it "
+                "off from the graph"
+            )
         if dtype is not None and dtype != self._value.dtype:
             return self._value.astype(dtype)
         return self._value.copy() if copy else self._value
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_api.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_api.function(func, args, kwargs)
 
     def __float__(self) -> float:
         return float(self._value.item())
@@ -173,27 +195,18 @@ class TensorNode:
         return f"TensorNode({body}, {', '.join(extras)})"
 
     # ----- autograd -----
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into every leaf that requires grad.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, *, grad=None) -> None:
+        """Accumulate the gradient of this tensor into every leaf that requires it (`.grad`, an ndarray).
 
+        Args:
+            gradient: d(something)/d(this tensor), needed unless the tensor has one element (`grad=` too).
+            retain_graph: keep the graph for another backward; defaults to `create_graph`.
+            create_graph: record the backward pass as a graph (see `autograd.grad` for its gradients).
         Raises:
-            RuntimeError: the tensor does not require grad, `grad` is missing for a non-scalar,
+            RuntimeError: the tensor does not require grad, `gradient` is missing for a non-scalar,
                 or the graph was released by an earlier backward.
         """
-        if not self._requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no source op")
-        if grad is None:
-            if self._value.size != 1:
-                raise RuntimeError(
-                    f"backward: a gradient can be created implicitly only for one-element outputs, got shape "
-                    f"{self.shape}; pass grad= with that shape"
-                )
-            grad = np.ones(self.shape, dtype=self.dtype)
-        else:
-            grad = np.asarray(grad.value if isinstance(grad, TensorNode) else grad, dtype=self.dtype)
-            if grad.shape != self.shape:
-                raise RuntimeError(f"backward: grad must have the tensor's shape {self.shape}, got {grad.shape}")
-        graph.backward(self, grad, retain_graph)
+        differentiate.run_backward(self, gradient if grad is None else grad, retain_graph, create_graph)
 
     def detach(self) -> "TensorNode":
         """A new leaf sharing the value, outside the graph."""
@@ -201,18 +214,28 @@ class TensorNode:
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward."""
-        if self.source is not None:
-            self._retains_grad = True
-            self.source.watched = True
+        if self.source is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        tensor = weakref.ref(self)
 
-    def register_hook(self, hook) -> "_HookHandle":
+        def keep(grad):
+            t = tensor()
+            if t is not None:
+                value = np.array(grad.value if isinstance(grad, TensorNode) else grad)
+                t.grad = value if t.grad is None else t.grad + value
+
+        self.source.add_hook(self._index, keep)
+
+    def register_hook(self, hook) -> "graph.HookHandle":
         """Call `hook(grad)` when this tensor's gradient is computed; a returned array replaces it."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
-        self._hooks = (*self._hooks, hook)
-        if self.source is not None:
-            self.source.watched = True
-        return _HookHandle(self, hook)
+        if self.source is None:
+            self._hooks = (*self._hooks, hook)
+        else:
+            self.source.add_hook(self._index, hook)
+        return graph.HookHandle(self, hook)
 
     # ----- operators -----
     def __add__(self, other):
@@ -256,6 +279,24 @@ class TensorNode:
 
     def __abs__(self):
         return ops.abs(self)
+
+    # Element-wise comparisons give bool tensors without gradient, as in PyTorch; `==` stays identity
+    # so that tensors can key dicts (optimizer state).
+    def __lt__(self, other):
+        return numpy_api.constant(np.less, self, other)
+
+    def __le__(self, other):
+        return numpy_api.constant(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return numpy_api.constant(np.greater, self, other)
+
+    def __ge__(self, other):
+        return numpy_api.constant(np.greater_equal, self, other)
+
+    def astype(self, dtype):
+        """This tensor converted to `dtype` (gradients flow back in the original dtype)."""
+        return ops.cast(self, dtype)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)
@@ -339,15 +380,6 @@ class TensorNode:
         return ops.log_softmax(self, axis)
 
 
-class _HookHandle:
-    def __init__(self, tensor, hook):
-        self._tensor = tensor
-        self._hook = hook
-
-    def remove(self) -> None:
-        self._tensor._hooks = tuple(h for h in self._tensor._hooks if h is not self._hook)
-
-
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> TensorNode:
     """A new leaf holding a copy of `data` (Python numbers and lists become float32).
 
@@ -360,4 +392,6 @@ def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = Non
     return TensorNode(array, requires_grad=requires_grad, name=name)
 
 
-from autograd import ops  # noqa: E402  (ops import TensorNode; the operators above call them)
+# These modules import TensorNode; its methods call them.
+from autograd import differentiate, graph, ops  # noqa: E402
+from autograd.ops import numpy_api  # noqa: E402

@@ -17,8 +17,20 @@ from autograd.ops.activation import (
     tanh,
 )
 from autograd.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub, add, div, mul, neg, pow, sub
-from autograd.ops.conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
-from autograd.ops.linalg import Linear, MatMul, linear, matmul
+from autograd.ops.conv import (
+    AvgPool2d,
+    AvgPool2dGrad,
+    Conv2d,
+    Conv2dInputGrad,
+    Conv2dWeightGrad,
+    MaxPool2d,
+    MaxPool2dGather,
+    MaxPool2dGrad,
+    avg_pool2d,
+    conv2d,
+    max_pool2d,
+)
+from autograd.ops.linalg import Linear, LinearWeightGrad, MatMul, linear, matmul
 from autograd.ops.loss import (
     BCEWithLogits,
     CrossEntropy,
@@ -31,13 +43,33 @@ from autograd.ops.loss import (
     multi_margin_loss,
     nll_loss,
 )
-from autograd.ops.math import Abs, Clip, Exp, Log, Maximum, Minimum, Sqrt, abs, clip, exp, log, maximum, minimum, sqrt
+from autograd.ops.math import (
+    Abs,
+    Cast,
+    Clip,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Sqrt,
+    Where,
+    abs,
+    cast,
+    clip,
+    exp,
+    log,
+    maximum,
+    minimum,
+    sqrt,
+    where,
+)
 from autograd.ops.norm import BatchNorm, Dropout, batch_norm, dropout
 from autograd.ops.reduce import Max, Mean, Min, Sum, Var, max, mean, min, sum, var
 from autograd.ops.shape import (
     Concat,
     Expand,
     GetItem,
+    GetItemGrad,
     Pad,
     Reshape,
     Squeeze,
@@ -51,12 +83,19 @@ from autograd.ops.shape import (
     reshape,
     squeeze,
     stack,
+    swapaxes,
     transpose,
     unsqueeze,
 )
 
 __all__ = [
+    "MaxPool2dGrad",
+    "MaxPool2dGather",
+    "Conv2dWeightGrad",
+    "Conv2dInputGrad",
+    "AvgPool2dGrad",
     "Abs",
+    "Cast",
     "Add",
     "AvgPool2d",
     "BCEWithLogits",
@@ -71,11 +110,13 @@ __all__ = [
     "Exp",
     "Expand",
     "GetItem",
+    "GetItemGrad",
     "LeakyReLU",
     "Log",
     "LogSoftmax",
     "MSELoss",
     "Linear",
+    "LinearWeightGrad",
     "MatMul",
     "Max",
     "MaxPool2d",
@@ -102,9 +143,11 @@ __all__ = [
     "Transpose",
     "Unsqueeze",
     "Var",
+    "Where",
     "abs",
     "add",
     "avg_pool2d",
+    "cast",
     "batch_norm",
     "binary_cross_entropy_with_logits",
     "clip",
@@ -142,10 +185,12 @@ __all__ = [
     "sqrt",
     "squeeze",
     "stack",
+    "swapaxes",
     "sub",
     "sum",
     "tanh",
     "transpose",
     "unsqueeze",
     "var",
+    "where",
 ]

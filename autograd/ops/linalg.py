@@ -90,23 +90,39 @@ class Linear(Op):
         if bias is not None:
             y += bias  # in place on the fresh product: one activation-sized array instead of two
         ctx.save_for_backward(x, weight)
+        ctx.weight_order = "F" if np.isfortran(weight) else "C"
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved
         need_x, need_w, need_b = ctx.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1])
-        dx = np.matmul(grad, weight) if need_x else None
-        dw = None
-        if need_w:
-            # x^T g into the transpose of a gradient laid out like the weight: for nn.Linear's weight,
-            # stored as (in, out), that is OpenBLAS's faster orientation (784 x 512 from 128 rows:
-            # 0.55 ms, against 0.85 ms for g^T x into (out, in)), and the update reads both in step.
-            dw = np.empty_like(weight, dtype=np.result_type(grad, x))
-            inner_over_rows(x.reshape(-1, x.shape[-1]), rows, out=dw.T)
-        db = column_sums(rows) if need_b else None
+        dx = grad @ weight if need_x else None
+        dw = LinearWeightGrad.call(x, grad, order=ctx.weight_order) if need_w else None
+        db = column_sums(grad.reshape(-1, grad.shape[-1])) if need_b else None
         return dx, dw, db
+
+
+class LinearWeightGrad(Op):
+    """y = g^T x summed over the leading axes (linear's weight gradient);  dx = g @ gy, dg = x @ gy^T."""
+
+    @staticmethod
+    def forward(ctx, x, grad, *, order="C"):
+        ctx.save_for_backward(x, grad)
+        rows = x.reshape(-1, x.shape[-1])
+        grad_rows = grad.reshape(-1, grad.shape[-1])
+        # x^T g into the transpose of a gradient laid out like the weight: for nn.Linear's weight,
+        # stored as (in, out) (order "F"), that is OpenBLAS's faster orientation (784 x 512 from 128
+        # rows: 0.55 ms, against 0.85 ms for g^T x into (out, in)), and the update reads both in step.
+        dw = np.empty((grad_rows.shape[1], rows.shape[1]), dtype=np.result_type(grad, x), order=order)
+        inner_over_rows(rows, grad_rows, out=dw.T)
+        return dw
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved
+        need_x, need_g = ctx.needs_input_grad
+        return (g @ grad if need_x else None), (x @ grad.T if need_g else None)
 
 
 def linear(x, weight, bias=None):

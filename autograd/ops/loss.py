@@ -5,7 +5,7 @@ BCEWithLogits, MSELoss. Every loss takes reduction="mean" | "sum" | "none" as in
 import numpy as np
 
 from autograd.op import Op, elementwise
-from autograd.ops.activation import _log_softmax
+from autograd.ops.activation import Sigmoid, Softmax, _log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -25,6 +25,12 @@ def _loss_grad(ctx, grad: np.ndarray, ndim: int) -> np.ndarray:
     if ctx.reduction == "none":
         return grad.reshape(grad.shape + (1,) * (ndim - grad.ndim))
     return grad / ctx.count if ctx.reduction == "mean" else grad
+
+
+def _one_hot(target: np.ndarray, shape: tuple, dtype) -> np.ndarray:
+    rows = np.zeros(shape, dtype=dtype)
+    rows[np.arange(len(target)), target] = 1
+    return rows
 
 
 def _check_class_targets(where: str, scores: np.ndarray, target: np.ndarray) -> None:
@@ -49,15 +55,13 @@ class CrossEntropy(Op):
     def forward(ctx, logits, target, *, reduction="mean"):
         _check_class_targets("cross_entropy", logits, target)
         log_probs = _log_softmax(logits, 1)
-        rows = np.arange(len(target))
-        ctx.save_for_backward(log_probs, target)
-        return _reduce("cross_entropy", -log_probs[rows, target], reduction, ctx)
+        ctx.save_for_backward(logits, target)
+        return _reduce("cross_entropy", -log_probs[np.arange(len(target)), target], reduction, ctx)
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, target = ctx.saved
-        d = np.exp(log_probs)
-        d[np.arange(len(target)), target] -= 1
+        logits, target = ctx.saved
+        d = Softmax.call(logits, axis=1) - _one_hot(target, logits.shape, logits.dtype)
         return d * _loss_grad(ctx, grad, 2), None
 
 
@@ -74,9 +78,7 @@ class NLLLoss(Op):
     @staticmethod
     def backward(ctx, grad):
         (target,) = ctx.saved
-        d = np.zeros(ctx.shape, dtype=grad.dtype)
-        d[np.arange(len(target)), target] = -1
-        return d * _loss_grad(ctx, grad, 2), None
+        return -_one_hot(target, ctx.shape, grad.dtype) * _loss_grad(ctx, grad, 2), None
 
 
 class MultiMarginLoss(Op):
@@ -121,9 +123,7 @@ class BCEWithLogits(Op):
     def backward(ctx, grad):
         logits, target = ctx.saved
         g = _loss_grad(ctx, grad, logits.ndim)
-        e = np.exp(-np.abs(logits))
-        probs = np.where(logits >= 0, 1 / (1 + e), e / (1 + e))
-        return g * (probs - target), (-g * logits if ctx.needs_input_grad[1] else None)
+        return g * (Sigmoid.call(logits) - target), (-g * logits if ctx.needs_input_grad[1] else None)
 
 
 class MSELoss(Op):
@@ -132,12 +132,13 @@ class MSELoss(Op):
     @staticmethod
     def forward(ctx, a, b, *, reduction="mean"):
         diff = elementwise("mse_loss", np.subtract, a, b)
-        ctx.save_for_backward(diff)
+        ctx.save_for_backward(a, b)
         return _reduce("mse_loss", diff * diff, reduction, ctx)
 
     @staticmethod
     def backward(ctx, grad):
-        (diff,) = ctx.saved
+        a, b = ctx.saved
+        diff = a - b
         da = 2 * diff * _loss_grad(ctx, grad, diff.ndim)
         return da, (-da if ctx.needs_input_grad[1] else None)
 

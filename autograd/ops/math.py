@@ -1,4 +1,4 @@
-"""Elementwise math: Exp, Log, Sqrt, Abs, Clip, Maximum, Minimum."""
+"""Elementwise math: Exp, Log, Sqrt, Abs, Clip, Maximum, Minimum, Where, Cast."""
 
 import numpy as np
 
@@ -118,6 +118,43 @@ class Minimum(_Choose):
         return y
 
 
+class Where(Op):
+    """y = a where condition else b;  da = g where condition, db = g elsewhere (condition gets none)."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: condition {np.shape(condition)}, a {np.shape(a)} and b {np.shape(b)} do not broadcast"
+            ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved
+        _, need_a, need_b = ctx.needs_input_grad
+        return (
+            None,
+            (np.where(condition, grad, 0) if need_a else None),
+            (np.where(condition, 0, grad) if need_b else None),
+        )
+
+
+class Cast(Op):
+    """y = x converted to dtype;  dx = g converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, *, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.astype(ctx.dtype),)
+
+
 def exp(x):
     return Exp.apply(x)
 
@@ -145,3 +182,13 @@ def maximum(a, b):
 
 def minimum(a, b):
     return Minimum.apply(a, b)
+
+
+def where(condition, a, b):
+    """Elements of `a` where `condition` holds, else of `b` (numpy broadcasting); condition gets no gradient."""
+    return Where.apply(condition, a, b)
+
+
+def cast(x, dtype):
+    """`x` as `dtype` (numpy's astype); a float result keeps the gradient path."""
+    return Cast.apply(x, dtype=np.dtype(dtype))

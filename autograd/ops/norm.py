@@ -36,46 +36,56 @@ class BatchNorm(Op):
             count = x.size // channels
             if count < 2:
                 raise ValueError(f"batch_norm: training needs more than 1 value per channel, got input shape {x.shape}")
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean, var = _batch_statistics(x, axes)
             if running_mean is not None:
                 running_mean *= 1 - momentum
-                running_mean += momentum * mean
+                running_mean += momentum * mean.reshape(channels)
             if running_var is not None:
                 # The running estimate is unbiased, as in PyTorch, while normalization uses the batch's own.
                 running_var *= 1 - momentum
-                running_var += momentum * count / (count - 1) * var
+                running_var += momentum * count / (count - 1) * var.reshape(channels)
         else:
             if running_mean is None or running_var is None:
                 raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-            mean, var = running_mean, running_var
-        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False).reshape(per_channel)
-        x_hat = (x - mean.astype(x.dtype, copy=False).reshape(per_channel)) * inv_std
-        ctx.save_for_backward(x_hat, inv_std, weight)
-        ctx.axes, ctx.per_channel, ctx.training = axes, per_channel, training
+            # Copies in x's dtype: later steps change the running statistics in place.
+            mean, var = (s.astype(x.dtype).reshape(per_channel) for s in (running_mean, running_var))
+            ctx.running = (mean, var)
+        x_hat, _ = _normalize(x, mean, var, eps)
+        ctx.save_for_backward(x, weight)
+        ctx.axes, ctx.per_channel, ctx.training, ctx.eps = axes, per_channel, training, eps
         y = x_hat if weight is None else x_hat * weight.reshape(per_channel)
         return y if bias is None else y + bias.reshape(per_channel)
 
     @staticmethod
     def backward(ctx, grad):
-        x_hat, inv_std, weight = ctx.saved
+        x, weight = ctx.saved
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad
+        # The statistics again, from x: under create_graph they are part of what is differentiated.
+        mean, var = _batch_statistics(x, axes) if ctx.training else ctx.running
+        x_hat, inv_std = _normalize(x, mean, var, ctx.eps)
         d_hat = grad if weight is None else grad * weight.reshape(ctx.per_channel)
         dx = None
-        if need_x:
-            if ctx.training:
-                # The batch mean and variance depend on x too: project out their two directions.
-                dx = inv_std * (
-                    d_hat
-                    - d_hat.mean(axis=axes, keepdims=True)
-                    - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)
-                )
-            else:
-                dx = d_hat * inv_std
+        if need_x and ctx.training:
+            # The batch mean and variance depend on x too: project out their two directions.
+            centered_d = d_hat - d_hat.mean(axis=axes, keepdims=True)
+            dx = inv_std * (centered_d - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True))
+        elif need_x:
+            dx = d_hat * inv_std
         dw = (grad * x_hat).sum(axis=axes) if need_w else None
         db = grad.sum(axis=axes) if need_b else None
         return dx, dw, db
+
+
+def _batch_statistics(x, axes):
+    """Mean and biased variance over `axes`, dims kept."""
+    return x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+
+
+def _normalize(x, mean, var, eps):
+    """(x - mean) / sqrt(var + eps), and 1 / sqrt(var + eps)."""
+    inv_std = 1 / np.sqrt(var + eps)
+    return (x - mean) * inv_std, inv_std
 
 
 class Dropout(Op):

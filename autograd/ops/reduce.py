@@ -95,15 +95,20 @@ class Var(Op):
         count = int(np.prod([x.shape[a] for a in axes]))
         if count - ddof <= 0:
             raise ValueError(f"var: needs more than ddof={ddof} elements along the axes {axes}, got {count}")
-        centered = x - x.mean(axis=axes, keepdims=True)
-        ctx.save_for_backward(centered)
-        ctx.kept_shape, ctx.divisor = _keepdims_shape(x.shape, axes), count - ddof
+        centered = _centered(x, axes)
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.kept_shape, ctx.divisor = axes, _keepdims_shape(x.shape, axes), count - ddof
         return (centered * centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
 
     @staticmethod
     def backward(ctx, grad):
-        (centered,) = ctx.saved
-        return (grad.reshape(ctx.kept_shape) * (2 / ctx.divisor) * centered,)
+        (x,) = ctx.saved
+        return (grad.reshape(ctx.kept_shape) * (2 / ctx.divisor) * _centered(x, ctx.axes),)
+
+
+def _centered(x, axes):
+    """x minus its mean over `axes`: computed again in backward, where it depends on x for higher orders."""
+    return x - x.mean(axis=axes, keepdims=True)
 
 
 def sum(x, axis=None, keepdims=False):

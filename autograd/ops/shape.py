@@ -1,4 +1,4 @@
-"""Shape ops: Expand, Reshape, Transpose, Squeeze, Unsqueeze, GetItem, Concat, Stack, Pad."""
+"""Shape ops: Expand, Reshape, Transpose, Squeeze, Unsqueeze, GetItem (and its gradient), Concat, Stack, Pad."""
 
 import numpy as np
 
@@ -107,12 +107,25 @@ class GetItem(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        dx = np.zeros(ctx.shape, dtype=grad.dtype)
-        if ctx.advanced:
-            np.add.at(dx, ctx.index, grad)
+        return (GetItemGrad.call(grad, shape=ctx.shape, index=ctx.index),)
+
+
+class GetItemGrad(Op):
+    """y = zeros(shape) with g added at index (getitem's gradient);  dg = gy[index]."""
+
+    @staticmethod
+    def forward(ctx, grad, *, shape, index):
+        ctx.index = index
+        dx = np.zeros(shape, dtype=grad.dtype)
+        if _is_advanced(index):
+            np.add.at(dx, index, grad)  # repeated indices accumulate
         else:
-            dx[ctx.index] = grad
-        return (dx,)
+            dx[index] = grad
+        return dx
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad[ctx.index],)
 
 
 class Concat(Op):
@@ -129,12 +142,13 @@ class Concat(Op):
                     f"concat: all inputs must have the same shape except along axis {axis}, "
                     f"got {xs[0].shape} and {x.shape}"
                 )
-        ctx.axis, ctx.ends = axis, np.cumsum([x.shape[axis] for x in xs])[:-1]
+        ctx.axis, ctx.bounds = axis, np.cumsum([0] + [x.shape[axis] for x in xs]).tolist()
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.split(grad, ctx.ends, axis=ctx.axis))
+        before = (slice(None),) * ctx.axis
+        return tuple(grad[(*before, slice(s, e))] for s, e in zip(ctx.bounds[:-1], ctx.bounds[1:]))
 
 
 class Stack(Op):
@@ -153,7 +167,8 @@ class Stack(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        return tuple(np.moveaxis(grad, ctx.axis, 0))
+        before = (slice(None),) * ctx.axis
+        return tuple(grad[(*before, i)] for i in range(grad.shape[ctx.axis]))
 
 
 class Pad(Op):
@@ -190,6 +205,13 @@ def reshape(x, shape):
 def transpose(x, axes=None):
     """Permute the axes (None reverses them), as numpy's transpose."""
     return Transpose.apply(x, axes=axes)
+
+
+def swapaxes(x, axis1: int, axis2: int):
+    """`x` with two axes exchanged, as numpy's swapaxes."""
+    axes = list(range(np.ndim(x)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return Transpose.apply(x, axes=tuple(axes))
 
 
 def squeeze(x, axis=None):

@@ -4,10 +4,11 @@ The drawing reads tensor -> op -> tensor. Leaves, parameters and constants have 
 colours; every op output is a small tensor node carrying its shape and, after a backward run inside
 `autograd.record_grad_stats()`, a colour for the health of the gradient that flowed into it.
 
-It works before and after backward: it walks only what a released OpNode keeps (`op`, `params`,
-`parents`, `input_meta`, `output_meta`, `grad_stats` and the leaves that need grad), with an
-explicit stack. The `graphviz` Python package is imported only when a drawing is made, so
-`import autograd` does not need it.
+It draws the same before and after backward: it walks only what an OpNode keeps for its whole
+life (`op`, `params`, its input edges, `input_meta`, `output_meta`, `grad_stats`), with an explicit
+stack. A graph that `create_graph=True` recorded (the backward pass) is drawn like any other.
+The `graphviz` Python package is imported only when a drawing is made, so `import autograd` does
+not need it.
 """
 
 import html
@@ -15,7 +16,8 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-from autograd.graph import OpNode, gradient_summary
+from autograd.graph import OpNode
+from autograd.modes import gradient_summary
 from autograd.tensor import TensorNode
 
 if TYPE_CHECKING:
@@ -290,7 +292,7 @@ def to_dot(
     for t in flat:
         if t.source is None:
             drawing.leaf(t)
-    root_outputs = {(id(t.source), t._index) for t in flat if t.source is not None}
+    root_outputs = {(id(t.source), t._index): t for t in flat if t.source is not None}
     for node in ops:
         if id(node) not in hidden:
             cluster = cluster_of.get(id(node))
@@ -348,17 +350,16 @@ class _Drawing:
         label = _quote("\n".join(lines))
         self.nodes.append((cluster, f"\t{dot_id} [label={label} {style}]\n"))
 
-    def add_op(self, node, label: str, cluster, repeat, root_outputs: set) -> None:
-        """The op and one small node per output: name, shape, gradient norm, health colour."""
+    def add_op(self, node, label: str, cluster, repeat, root_outputs: dict) -> None:
+        """The op and one small node per output: name (of a root), shape, gradient norm, health colour."""
         me = self.ids[id(node)]
         self.add_node(cluster, me, [label] if repeat is None else [label, f"x {repeat[0]}"], _STYLE["op"])
-        alive = [ref() for ref in node.outputs]
         for k, (shape, dtype) in enumerate(node.output_meta):
-            tensor = alive[k] if k < len(alive) else None
+            tensor = root_outputs.get((id(node), k))
             stats = node.grad_stats[k] if node.grad_stats is not None else None
             lines = []
-            if tensor is not None and tensor.name:
-                lines.append(tensor.name)
+            if (node.output_names or {}).get(k):
+                lines.append(node.output_names[k])
             if self.show_shapes:
                 lines.append(self.shape_text(shape, dtype))
             if self.show_grads and stats is not None:
@@ -380,24 +381,20 @@ class _Drawing:
             self.edges.append(f"\t{me} -> {me}_{k}\n")
 
     def add_inputs(self, node, parents: tuple, hidden: dict, cluster) -> None:
-        """Edges into the op: from a producing op's output, a leaf, or a released constant."""
+        """Edges into the op: from a producing op's output, a leaf, or a constant."""
         me = self.ids[id(node)]
-        inputs = node.inputs
-        input_meta = node.input_meta
-        for i, parent in enumerate(parents):
+        for i, (parent, edge) in enumerate(zip(parents, node.inputs)):
             if parent is not None:
                 shown = hidden.get(id(parent), parent)
-                self.edges.append(f"\t{self.ids[id(shown)]}_{_output_index(node, i, parent)} -> {me}\n")
-            elif input_meta[i] is None:
-                continue  # a Python number, a raw array or None: the op's settings, not a tensor
-            elif inputs[i] is None:
-                # A constant tensor released by backward: only its shape remains, one node per use.
-                lines = ["constant", self.shape_text(*input_meta[i])] if self.show_shapes else ["constant"]
+                self.edges.append(f"\t{self.ids[id(shown)]}_{edge[1]} -> {me}\n")
+            elif edge is not None:
+                self.edges.append(f"\t{self.leaf(edge[0])} -> {me}\n")
+                self.leaf_clusters[id(edge[0])].add(cluster)
+            elif node.input_meta[i] is not None:
+                # A tensor without gradient: only its shape is kept, one node per use.
+                lines = ["constant", self.shape_text(*node.input_meta[i])] if self.show_shapes else ["constant"]
                 self.add_node(cluster, f"c{me}_{i}", lines, _STYLE["constant"])
                 self.edges.append(f"\tc{me}_{i} -> {me}\n")
-            else:
-                self.edges.append(f"\t{self.leaf(inputs[i])} -> {me}\n")
-                self.leaf_clusters[id(inputs[i])].add(cluster)
 
     def add_leaves(self, param_names: dict, root_ids: set) -> None:
         """Every leaf met: parameters by name, other leaves and constants by their own name."""
@@ -431,18 +428,6 @@ class _Drawing:
         if legend:
             lines.append(_legend_line(self.health_seen))
         return lines
-
-
-def _output_index(node, i, parent) -> int:
-    """Which output of `parent` feeds input `i` of `node`."""
-    t = node.inputs[i]
-    if t is not None:
-        return t._index
-    if len(parent.output_meta) == 1:
-        return 0
-    # Released multi-output parent: the intermediate is gone, so match its shape and dtype.
-    meta = node.input_meta[i]
-    return next((k for k, m in enumerate(parent.output_meta) if m == meta), 0)
 
 
 def _legend_line(health_kinds) -> str:

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from autograd.graph import no_grad
+from autograd.modes import no_grad
 
 
 def _figure(where: str, width: float, height: float):

@@ -47,3 +47,25 @@ def pool2d_loop(x, kernel_size, stride=None, padding=0, reduce=np.max, fill=-np.
         for j in range(ow):
             out[:, :, i, j] = reduce(xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw], axis=(2, 3))
     return out
+
+
+def adjoint(linear, in_shape, g):
+    """The adjoint of the linear map `linear` applied to g: <linear(e_p), g> for each basis vector e_p."""
+    out = np.zeros(in_shape)
+    for p in np.ndindex(*in_shape):
+        e = np.zeros(in_shape)
+        e[p] = 1.0
+        out[p] = (linear(e) * g).sum()
+    return out
+
+
+def gather_loop(x, winner, kernel_size, stride=None, padding=0):
+    """x at the offset `winner` (i * KW + j) of each pooling window, zero padding."""
+    kh, kw = _pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None else _pair(stride)
+    xp = _pad(x, _pair(padding))
+    out = np.zeros(winner.shape)
+    for n, c, i, j in np.ndindex(*winner.shape):
+        di, dj = divmod(int(winner[n, c, i, j]), kw)
+        out[n, c, i, j] = xp[n, c, i * sh + di, j * sw + dj]
+    return out

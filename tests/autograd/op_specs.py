@@ -12,7 +12,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import ops
-from tests.autograd.loops import conv2d_loop, pool2d_loop
+from tests.autograd.loops import adjoint, conv2d_loop, gather_loop, pool2d_loop
 
 
 @dataclass
@@ -25,6 +25,7 @@ class OpSpec:
     params: list = field(default_factory=lambda: [{}])
     low: float = -1.0
     high: float = 1.0
+    torch_second_order: bool = True  # False where PyTorch has no double backward for its counterpart
 
     def cases(self):
         for i, shapes in enumerate(self.shapes):
@@ -74,11 +75,76 @@ def _dropout_ref(x, p):
     return x * (np.random.default_rng(0).random(x.shape) < 1 - p) / (1 - p)
 
 
+def _mask(*shapes):
+    """A fixed condition for where(), broadcast like its operands."""
+    shape = np.broadcast_shapes(*shapes)
+    return np.arange(int(np.prod(shape))).reshape(shape) % 3 == 0
+
+
+def _scattered(g, shape, index):
+    dx = np.zeros(shape)
+    np.add.at(dx, index, g)
+    return dx
+
+
+def _weight_grad(x, g):
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
 UNARY_SHAPES = [((3, 4),), ((),), ((2, 3, 2),)]
 REDUCE_PARAMS = [dict(), dict(axis=1), dict(axis=(0, 2), keepdims=True), dict(axis=-1, keepdims=True)]
 REDUCTIONS = [dict(reduction="mean"), dict(reduction="sum"), dict(reduction="none")]
 POOL_PARAMS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3), stride=1)]
+
+
+def _conv_input_grad_ref(g, w, input_size, **p):
+    x_shape = (g.shape[0], w.shape[1] * p.get("groups", 1), *input_size)
+    return adjoint(lambda x: conv2d_loop(x, w, **p), x_shape, g)
+
+
+def _conv_weight_grad_ref(x, g, kernel_size, **p):
+    w_shape = (g.shape[1], x.shape[1] // p.get("groups", 1), *kernel_size)
+    dw = adjoint(lambda w: conv2d_loop(x, w, **p), w_shape, g)
+    return np.concatenate([dw.reshape(-1), g.sum(axis=(0, 2, 3))])
+
+
+def _conv_weight_grad(x, g, **p):
+    dw, db = ops.Conv2dWeightGrad.apply(x, g, with_bias=True, **p)
+    return ag.concat([dw.reshape(-1), db])
+
+
+def _torch_conv_weight_grad(t, x, g, kernel_size, **p):
+    w_shape = (g.shape[1], x.shape[1] // p.get("groups", 1), *kernel_size)
+    return t.cat([t.nn.grad.conv2d_weight(x, w_shape, g, **p).reshape(-1), g.sum((0, 2, 3))])
+
+
+POOL_INPUT = (2, 3, 6, 7)  # the pool specs' input; the gradient ops take its gradient or winners
+
+
+def _pool_out_shape(p):
+    return ag.max_pool2d(np.zeros(POOL_INPUT), **p).shape
+
+
+def _winners(p):
+    """Fixed window offsets (any are valid: the gather and the scatter are linear in the values)."""
+    kernel = p["kernel_size"]
+    count = kernel * kernel if isinstance(kernel, int) else kernel[0] * kernel[1]
+    return np.random.default_rng(0).integers(0, count, _pool_out_shape(p)).astype(np.uint8)
+
+
+def _max_pool_grad(g, **p):
+    return ops.MaxPool2dGrad.apply(g, _winners(p), input_size=POOL_INPUT[2:], **p)
+
+
+def _avg_pool_grad_ref(g, **p):
+    return adjoint(lambda x: pool2d_loop(x, reduce=np.mean, fill=0.0, **p), POOL_INPUT, g)
+
+
+def _torch_avg_pool_grad(t, g, kernel_size, stride=None, padding=0):
+    x = t.zeros(POOL_INPUT, dtype=g.dtype)
+    return t.ops.aten.avg_pool2d_backward(g, x, kernel_size, stride or [], padding, False, True, None)
+
 
 SPECS = [
     # arithmetic
@@ -100,6 +166,21 @@ SPECS = [
         np.clip,
         lambda t, a, a_min, a_max: a.clamp(a_min, a_max),
         params=[dict(a_min=-0.5, a_max=0.5), dict(a_min=None, a_max=0.2), dict(a_min=-0.3, a_max=None)],
+    ),
+    OpSpec(
+        ops.Where,
+        lambda a, b: ag.where(_mask(a.shape, b.shape), a, b),
+        BINARY_SHAPES,
+        lambda a, b: np.where(_mask(a.shape, b.shape), a, b),
+        lambda t, a, b: t.where(t.as_tensor(_mask(a.shape, b.shape)), a, b),
+    ),
+    OpSpec(
+        # A round trip through long double: exact, so finite differences see the identity.
+        ops.Cast,
+        lambda x: ag.cast(ag.cast(x, np.longdouble), x.dtype),
+        UNARY_SHAPES,
+        lambda x: x,
+        lambda t, x: x.double().to(x.dtype),
     ),
     OpSpec(ops.Maximum, ag.maximum, BINARY_SHAPES, np.maximum, lambda t, a, b: t.maximum(a, b)),
     OpSpec(ops.Minimum, ag.minimum, BINARY_SHAPES, np.minimum, lambda t, a, b: t.minimum(a, b)),
@@ -131,6 +212,13 @@ SPECS = [
         [((4, 3), (5, 3))],
         lambda x, w: x @ w.T,
         lambda t, x, w: t.nn.functional.linear(x, w),
+    ),
+    OpSpec(
+        ops.LinearWeightGrad,
+        ops.LinearWeightGrad.apply,
+        [((4, 3), (4, 5)), ((2, 4, 3), (2, 4, 5)), ((3,), (2,))],
+        _weight_grad,
+        lambda t, x, g: g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]),
     ),
     # shape
     OpSpec(
@@ -186,6 +274,30 @@ SPECS = [
             dict(index=(Ellipsis, 1)),
             dict(index=(None, 2)),
         ],
+    ),
+    OpSpec(
+        ops.GetItemGrad,
+        lambda g, index: ops.GetItemGrad.apply(g, shape=(4, 5), index=index),
+        [((4, 5),)],
+        lambda g, index: _scattered(g, (4, 5), index),
+        None,
+        params=[dict(index=np.array([0, 2, 2, 3]))],
+    ),
+    OpSpec(
+        ops.GetItemGrad,
+        lambda g, index: ops.GetItemGrad.apply(g, shape=(4, 5), index=index),
+        [((4,),)],
+        lambda g, index: _scattered(g, (4, 5), index),
+        None,
+        params=[dict(index=(np.array([0, 1, 1, 3]), np.array([4, 0, 0, 2])))],
+    ),
+    OpSpec(
+        ops.GetItemGrad,
+        lambda g, index: ops.GetItemGrad.apply(g, shape=(4, 5), index=index),
+        [((2, 3),)],
+        lambda g, index: _scattered(g, (4, 5), index),
+        None,
+        params=[dict(index=(slice(1, 3), slice(None, None, 2)))],
     ),
     OpSpec(
         ops.Concat,
@@ -350,6 +462,69 @@ SPECS = [
         lambda t, x, **p: t.nn.functional.avg_pool2d(x, **p),
         params=POOL_PARAMS,
     ),
+    OpSpec(
+        ops.Conv2dInputGrad,
+        ops.Conv2dInputGrad.apply,
+        [((2, 4, 4, 4), (4, 3, 3, 3))],
+        _conv_input_grad_ref,
+        lambda t, g, w, input_size, **p: t.nn.grad.conv2d_input((g.shape[0], w.shape[1], *input_size), w, g, **p),
+        params=[dict(input_size=(7, 7), stride=2, padding=1), dict(input_size=(9, 9), stride=2)],
+    ),
+    OpSpec(
+        ops.Conv2dInputGrad,
+        ops.Conv2dInputGrad.apply,
+        [((1, 6, 5, 4), (6, 2, 3, 2))],
+        _conv_input_grad_ref,
+        lambda t, g, w, input_size, **p: t.nn.grad.conv2d_input((g.shape[0], 4, *input_size), w, g, **p),
+        params=[dict(input_size=(7, 6), padding=(1, 0), dilation=2, groups=2)],
+    ),
+    OpSpec(
+        ops.Conv2dWeightGrad,
+        _conv_weight_grad,
+        [((2, 3, 7, 7), (2, 4, 4, 4))],
+        _conv_weight_grad_ref,
+        _torch_conv_weight_grad,
+        params=[
+            dict(kernel_size=(3, 3), stride=2, padding=1),
+            dict(kernel_size=(3, 3), stride=2, padding=(1, 2), dilation=(1, 2)),
+        ],
+    ),
+    OpSpec(
+        ops.Conv2dWeightGrad,
+        _conv_weight_grad,
+        [((1, 4, 7, 6), (1, 6, 5, 4))],
+        _conv_weight_grad_ref,
+        _torch_conv_weight_grad,
+        params=[dict(kernel_size=(3, 2), padding=(1, 0), dilation=2, groups=2)],
+    ),
+    *[
+        OpSpec(
+            ops.MaxPool2dGrad,
+            _max_pool_grad,
+            [(_pool_out_shape(p),)],
+            lambda g, **p: adjoint(lambda x: gather_loop(x, _winners(p), **p), POOL_INPUT, g),
+            params=[p],
+        )
+        for p in POOL_PARAMS
+    ],
+    OpSpec(
+        ops.MaxPool2dGather,
+        lambda x, **p: ops.MaxPool2dGather.apply(x, _winners(p), **p),
+        [(POOL_INPUT,)],
+        lambda x, **p: gather_loop(x, _winners(p), **p),
+        params=POOL_PARAMS,
+    ),
+    *[
+        OpSpec(
+            ops.AvgPool2dGrad,
+            lambda g, **p: ops.AvgPool2dGrad.apply(g, input_size=POOL_INPUT[2:], **p),
+            [(_pool_out_shape(p),)],
+            _avg_pool_grad_ref,
+            _torch_avg_pool_grad,
+            params=[p],
+        )
+        for p in POOL_PARAMS
+    ],
     # normalization and regularization
     OpSpec(
         ops.BatchNorm,
@@ -391,6 +566,7 @@ SPECS = [
         params=REDUCTIONS + [dict(reduction="mean", margin=0.5)],
         low=-2,
         high=2,
+        torch_second_order=False,
     ),
     OpSpec(
         ops.BCEWithLogits,

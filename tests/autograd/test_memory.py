@@ -44,8 +44,8 @@ def test_saved_arrays_are_freed_after_backward_while_the_loss_lives():
         after = tracemalloc.get_traced_memory()[0] - baseline
     finally:
         tracemalloc.stop()
-    # Activations of 512 x 1024 float32 (2 MiB each) are held by the graph, then released.
-    assert with_graph > 8 * 2**20
+    # The two ReLU outputs of 512 x 1024 float32 (2 MiB each) are saved by the graph, then released.
+    assert with_graph > 4 * 2**20
     assert after < 0.05 * with_graph, (with_graph, after)
     assert loss.value.shape == ()
 
@@ -126,7 +126,7 @@ def test_a_long_chain_frees_by_reference_counting_when_dropped():
         y = x
         for _ in range(10_000):
             y = ag.tanh(y * 1.0001 + x).exp()
-        middle = weakref.ref(_walk_back(y, 10_000))
+        middle = weakref.ref(_walk_back(y.source, 10_000).ctx)
         leaf = weakref.ref(x)  # every node holds it
         del x, y
         return middle, leaf
@@ -163,8 +163,8 @@ def test_building_and_dropping_a_graph_leaves_no_garbage_cycles():
     assert found == 0
 
 
-def _walk_back(tensor, steps: int):
-    """The tensor `steps` ops upstream along each node's first input."""
+def _walk_back(node, steps: int):
+    """The OpNode `steps` ops upstream along each node's first input."""
     for _ in range(steps):
-        tensor = tensor.source.inputs[0]
-    return tensor
+        node = node.inputs[0][0]
+    return node

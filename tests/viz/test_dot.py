@@ -22,7 +22,8 @@ def test_mlp_before_backward_has_every_tensor_and_op():
     assert isinstance(dot, graphviz.Digraph)
     assert "box3d" in node_with(nodes, "fc.weight\\n(3, 4) float32")
     assert "box3d" in node_with(nodes, "fc.bias\\n(4,) float32")
-    assert "shape=note" in node_with(nodes, 'label="x\\n(2, 3) float32')
+    # The input x needs no gradient: the graph keeps only its shape, drawn as a constant.
+    assert "shape=note" in node_with(nodes, 'label="constant\\n(2, 3) float32')
     for op in ("MatMul", "Add", "ReLU", "Sum keepdims=False"):
         assert "shape=box " in node_with(nodes, f'label="{op}')
     assert "penwidth" in node_with(nodes, 'label="() float32')  # the root
@@ -39,7 +40,7 @@ def test_mlp_after_backward_draws_the_same_graph_with_gradients():
     assert len(nodes) == len(before[0]) and len(edges) == len(before[1])
     norm = np.linalg.norm(params["fc.weight"].grad)
     assert f"fc.weight\\n(3, 4) float32\\ngrad norm {norm:.3g}" in dot.source
-    # The input x was released with the graph: only its shape remains, drawn as a constant.
+    # The drawing is the same as before backward: the same constant for x.
     assert "shape=note" in node_with(nodes, 'label="constant\\n(2, 3) float32')
 
 

@@ -48,11 +48,9 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     leaf_grads = graph.backward(roots, seeds, retain, create_graph)
-    stored, seed_ids = set(), {id(s) for s in seeds}
+    stored, seed_ids = set(), {id(getattr(s, "_value", s)) for s in seeds}
     for (leaf, _), g in leaf_grads.items():
-        if leaf._hooks:
-            g = graph.apply_hooks(leaf._hooks, g)
-        g = g.value if isinstance(g, TensorNode) else g
+        g = g._value if isinstance(g, TensorNode) else g
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one
         # array handed to two inputs) is copied, so that editing one .grad cannot change another.
         if not g.flags.writeable or g.base is not None or id(g) in stored or id(g) in seed_ids:
@@ -82,8 +80,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad: input {i} must be a TensorNode that requires grad, got {_describe(t)}")
     seeds = _seeds("grad", outputs, grad_outputs, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    wanted = {graph.edge(t) for t in inputs if t.source is not None}
-    found = graph.backward(outputs, seeds, retain, create_graph, capture=frozenset(wanted))
+    found = graph.backward(outputs, seeds, retain, create_graph, inputs={graph.edge(t) for t in inputs})
     results = []
     for i, t in enumerate(inputs):
         g = found.get(graph.edge(t))

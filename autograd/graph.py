@@ -17,15 +17,11 @@ recursion, so a 100,000-op chain is fine), on the sum of the gradients its outpu
 gradients are recorded as a graph of their own and can be differentiated again.
 """
 
-import copy
-
 import numpy as np
 
 from autograd.broadcast import sum_to_shape
-from autograd.modes import MODE, check_backward_anomaly, gradient_summary, set_grad_enabled
-from autograd.versions import check_versions, memory_root, saved_versions
-
-VIEW = "view"  # a saved array that views an input or output without being it
+from autograd.modes import MODE, check_backward_anomaly, enable_grad, gradient_summary
+from autograd.versions import check_versions, saved_role, saved_versions
 
 
 class OpNode:
@@ -66,14 +62,14 @@ class OpNode:
         self.hooks = self.output_names = None
         self.grad_stats = None
 
-    def note_saved(self, inputs: tuple, out_arrays: tuple, outputs: tuple) -> None:
+    def note_saved(self, inputs: tuple, in_arrays: list, out_arrays: tuple, outputs: tuple) -> None:
         """Remember which input or output each saved array is, and the versions of their owners.
 
-        `out_arrays` are what forward returned: a 0-d result may be a numpy scalar, which only
-        identity with what forward saved can tell apart from a copy.
+        Identity with what forward received and returned tells: a number input became an array, and
+        a 0-d result may be a numpy scalar that the output tensor holds a copy of.
         """
-        self.saved_roles = tuple([_role(a, inputs, out_arrays) for a in self.ctx.saved])
-        self.saved_versions = saved_versions(inputs, outputs, self.ctx.saved)
+        self.saved_roles = tuple([saved_role(a, in_arrays, out_arrays) for a in self.ctx.saved])
+        self.saved_versions = saved_versions(inputs, outputs, self.ctx.saved, self.saved_roles)
 
     @property
     def parents(self) -> tuple:
@@ -85,11 +81,12 @@ class OpNode:
         return self.ctx is None
 
     def add_hook(self, index: int, hook) -> None:
-        self.hooks = {**(self.hooks or {}), index: (*(self.hooks or {}).get(index, ()), hook)}
+        if self.hooks is None:
+            self.hooks = {}
+        self.hooks.setdefault(index, []).append(hook)
 
     def remove_hook(self, index: int, hook) -> None:
-        kept = tuple(h for h in self.hooks.get(index, ()) if h is not hook)
-        self.hooks = {**self.hooks, index: kept}
+        self.hooks[index] = [h for h in self.hooks[index] if h is not hook]
 
     def release(self) -> None:
         """Drop the saved arrays; the edges and shapes stay for drawings."""
@@ -122,48 +119,67 @@ def edge(tensor):
     return (tensor, 0) if tensor.source is None else (tensor.source, tensor._index)
 
 
-def _role(array, inputs, outputs):
-    """Which input (i) or output (~k) `array` is, VIEW when it only views one, None for anything else."""
-    for i, t in enumerate(inputs):
-        if getattr(t, "_value", None) is array:
-            return i
-    for k, out in enumerate(outputs):
-        if out is array:
-            return ~k
-    if isinstance(array, np.ndarray) and array.base is not None and array.dtype.kind in "fc":
-        root = memory_root(array)
-        tensors = [t._value for t in inputs if hasattr(t, "_value")] + [o for o in outputs if isinstance(o, np.ndarray)]
-        if any(memory_root(a) is root for a in tensors):
-            return VIEW
-    return None
-
-
 def _is_setting(value) -> bool:
     return isinstance(value, (int, float, str, bool, tuple)) or value is None
 
 
-def backward(roots, seeds, retain_graph=False, create_graph=False, capture=frozenset()) -> dict:
-    """The chain rule from `roots`, seeded with `seeds`, down to the leaves.
+def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None) -> dict:
+    """The chain rule from `roots`, seeded with `seeds`, down the graph.
 
-    Returns the summed gradient of every edge in `capture` and of every leaf reached, keyed by edge:
-    arrays, or TensorNodes of a new graph when `create_graph`. Leaves' `.grad` is not touched here.
+    Returns {edge: summed gradient} for every leaf reached or, when `inputs` (edges) are given, for
+    those (ag.grad): then only the nodes on a path to them run. The gradients are arrays, or TensorNodes
+    of a new graph when `create_graph`. Leaves' `.grad` is not touched here.
     """
-    grads, captured = {}, {}
+    grads = {}
     for root, seed in zip(roots, seeds):
         _accumulate(grads, edge(root), seed)
     waiting = _count_consumers([r.source for r in roots if r.source is not None])
+    needed = waiting if inputs is None else _leading_to(waiting, inputs)
+    if create_graph:  # a backward on TensorNodes records what it computes, so grad mode must be on
+        with enable_grad():
+            captured = _walk(waiting, needed, grads, retain_graph, create_graph, inputs)
+    else:
+        captured = _walk(waiting, needed, grads, retain_graph, create_graph, inputs)
+    if inputs is None:
+        found = {key: g for key, g in grads.items() if not isinstance(key[0], OpNode)}
+    else:
+        found = {**captured, **{key: grads[key] for key in inputs if key in grads}}
+    return {key: _leaf_hooks(key[0], g) for key, g in found.items()}
+
+
+def _walk(waiting: dict, needed, grads: dict, retain_graph: bool, create_graph: bool, inputs) -> dict:
+    """Kahn's order: a node runs once every consumer of its outputs has; returns the gradients of `inputs` met."""
+    captured = {}
     ready = [node for node, count in waiting.items() if count == 0]
-    with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            out_grads = _output_grads(node, grads, capture, captured)
-            reached = any([g is not None for g in out_grads])
-            in_grads = _run_backward(node, out_grads, create_graph) if reached else (None,) * len(node.inputs)
-            _pass_to_inputs(node, in_grads, grads, waiting, ready)
-            if reached and not retain_graph:
-                node.release()
-    leaves = {key: g for key, g in grads.items() if not isinstance(key[0], OpNode)}
-    return {**leaves, **captured}
+    while ready:
+        node = ready.pop()
+        out_grads = _output_grads(node, grads)
+        if inputs is not None:
+            captured.update(((node, k), g) for k, g in enumerate(out_grads) if (node, k) in inputs)
+        reached = node in needed and any(g is not None for g in out_grads)
+        in_grads = _run_backward(node, out_grads, create_graph) if reached else (None,) * len(node.inputs)
+        _pass_to_inputs(node, in_grads, grads, waiting, ready)
+        if reached and not retain_graph:
+            node.release()
+    return captured
+
+
+def _leading_to(nodes, inputs) -> set:
+    """The nodes from which a path of inputs leads to one of the edges `inputs`: all that ag.grad must run."""
+    consumers, starts = {}, []
+    for node in nodes:
+        for e in node.inputs:
+            if e is not None and e in inputs:
+                starts.append(node)
+            if e is not None and isinstance(e[0], OpNode):
+                consumers.setdefault(e[0], []).append(node)
+    needed, stack = set(), starts
+    while stack:
+        node = stack.pop()
+        if node not in needed:
+            needed.add(node)
+            stack.extend(consumers.get(node, ()))
+    return needed
 
 
 def _count_consumers(nodes) -> dict:
@@ -196,18 +212,22 @@ def _accumulate(grads: dict, key, g) -> None:
     grads[key] = g if previous is None else previous + g
 
 
-def _output_grads(node, grads: dict, capture, captured: dict) -> list:
+def _output_grads(node, grads: dict) -> list:
     """The summed gradient of each of node's outputs (None where none came), after its hooks."""
     out_grads = [grads.pop((node, k), None) for k in range(len(node.output_meta))]
-    for k, hooks in (node.hooks or {}).items():
-        if out_grads[k] is not None:
-            out_grads[k] = apply_hooks(hooks, out_grads[k])
-    if capture:
-        captured.update(((node, k), g) for k, g in enumerate(out_grads) if (node, k) in capture)
+    if node.hooks:
+        for k, hooks in node.hooks.items():
+            if out_grads[k] is not None:
+                out_grads[k] = _apply_hooks(hooks, out_grads[k])
     return out_grads
 
 
-def apply_hooks(hooks, grad):
+def _leaf_hooks(producer, grad):
+    """A leaf's gradient after the hooks registered on it (an op's output had its own applied already)."""
+    return _apply_hooks(producer._hooks, grad) if not isinstance(producer, OpNode) and producer._hooks else grad
+
+
+def _apply_hooks(hooks, grad):
     """Each hook sees the gradient; one that returns something replaces it for the hooks after it and backward."""
     for hook in hooks:
         replaced = hook(grad)
@@ -233,6 +253,8 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
 def _fit(node, i: int, grad):
     """The backward contract: input i's gradient has its shape (or one it broadcasts to) and its dtype."""
     shape, dtype = node.input_meta[i]
+    if getattr(grad, "shape", None) == shape and grad.dtype == dtype:
+        return grad
     if not hasattr(grad, "shape"):
         grad = np.asarray(grad, dtype=dtype)
     if grad.shape != shape:
@@ -250,12 +272,12 @@ def _run_backward(node, out_grads: list, create_graph: bool):
     """Run node's op backward on its output gradients, with the checks around it; returns the input gradients."""
     if node.saved_versions:
         check_versions(node)
-    if any([g is None for g in out_grads]):  # an op of several outputs, some of which no gradient reached
+    if len(out_grads) > 1 and any(g is None for g in out_grads):  # some outputs got no gradient
         out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
     if MODE.grad_stats:
         node.grad_stats = tuple(gradient_summary(g) for g in out_grads)
     if create_graph:
-        in_grads = _differentiable_backward(node, out_grads)
+        in_grads = higher_order.differentiable_backward(node, out_grads)
     else:
         in_grads = node.op.backward(node.ctx, *out_grads)
     if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
@@ -269,52 +291,4 @@ def _run_backward(node, out_grads: list, create_graph: bool):
     return in_grads
 
 
-class NotDifferentiableError(TypeError):
-    """Array-only code met a TensorNode that requires grad while a backward was being differentiated."""
-
-
-def _differentiable_backward(node, out_grads: list):
-    """Run node's backward on TensorNodes (gradients, saved inputs and outputs), recording what it computes."""
-    ctx = copy.copy(node.ctx)
-    ctx.saved = _saved_tensors(node)
-    out_grads = [g if hasattr(g, "_value") else TensorNode(g) for g in out_grads]
-    previous, MODE.differentiating = MODE.differentiating, node.op
-    try:
-        in_grads = node.op.backward(ctx, *out_grads)
-    except (TypeError, AttributeError) as error:
-        raise RuntimeError(
-            f"{node.op.__name__}.backward cannot be differentiated again: it runs array-only code on "
-            f"TensorNodes ({error}); write it with operators and numpy functions that TensorNodes "
-            "support, or differentiate it only once"
-        ) from error
-    finally:
-        MODE.differentiating = previous
-    for i, g in enumerate(in_grads if isinstance(in_grads, (tuple, list)) else ()):
-        if g is not None and node.inputs[i] is not None and not hasattr(g, "_value"):
-            raise RuntimeError(
-                f"{node.op.__name__}.backward cannot be differentiated again: it returned an array for input {i}, "
-                "cut off from the graph (does it read .value, or build the gradient with numpy alone?)"
-            )
-    return in_grads
-
-
-def _saved_tensors(node) -> tuple:
-    """ctx.saved as a differentiable backward sees it: each saved input or output is its TensorNode."""
-    saved = []
-    for array, role in zip(node.ctx.saved, node.saved_roles):
-        if role == VIEW:
-            raise RuntimeError(
-                f"{node.op.__name__}.backward cannot be differentiated again: forward saved a view of an input "
-                "or output, which is not in the graph; save the input or output array itself"
-            )
-        e = None if role is None else node.inputs[role] if role >= 0 else (node, ~role)
-        if e is None:
-            saved.append(array)  # a constant: a mask, indices, a random draw, an input without grad
-        elif isinstance(e[0], OpNode):
-            saved.append(TensorNode._wrap(array, *e))
-        else:
-            saved.append(e[0])
-    return tuple(saved)
-
-
-from autograd.tensor import TensorNode  # noqa: E402  (tensor.py imports this module for backward)
+from autograd import higher_order  # noqa: E402  (it builds TensorNodes, whose module needs OpNode first)

@@ -9,6 +9,7 @@ False
 """
 
 import contextlib
+import copy
 import threading
 import traceback
 
@@ -29,6 +30,10 @@ class _Mode(threading.local):
 MODE = _Mode()
 
 
+class NotDifferentiableError(TypeError):
+    """Array-only code met a TensorNode that requires grad while a backward was being differentiated."""
+
+
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()` on this thread."""
     return MODE.grad_enabled
@@ -39,6 +44,11 @@ class _Switch(contextlib.ContextDecorator):
 
     attribute = ""
     value = True
+
+    def _recreate_cm(self):
+        # A decorated function gets a fresh switch per call, so recursive and concurrent calls each
+        # restore what they found.
+        return copy.copy(self)
 
     def __enter__(self):
         self._previous = getattr(MODE, self.attribute)

@@ -4,8 +4,8 @@ import weakref
 
 import numpy as np
 
-from autograd.modes import MODE
-from autograd.versions import count_edit
+from autograd.modes import MODE, NotDifferentiableError
+from autograd.versions import count_edit, version_owner
 
 
 def _default_dtype(data) -> np.ndarray:
@@ -48,45 +48,32 @@ class TensorNode:
         "_hooks",
         "__weakref__",
     )
-    # numpy's functions and operators on a TensorNode (`np.exp(t)`, `ndarray * t`) come to
-    # __array_ufunc__ / __array_function__ below and run the engine's ops (autograd/ops/numpy_api.py).
 
     def __init__(self, value, requires_grad: bool = False, name: str | None = None):
         value = _default_dtype(value.value if isinstance(value, TensorNode) else value)
         if requires_grad:
             _check_can_require_grad(value.dtype)
-        self._value = value
-        self.grad = None
-        self._requires_grad = bool(requires_grad)
-        self.source = None
-        self._index = 0
+        self._fill(value, bool(requires_grad), None, 0)
         self.name = name
-        self._version = 0
-        self._base = None
-        self._retains_grad = False
-        self._hooks = ()
 
     @classmethod
     def _wrap(cls, value: np.ndarray, source, index: int) -> "TensorNode":
         """An op's output, without the checks a user's constructor call needs."""
         t = cls.__new__(cls)
-        if not isinstance(value, np.ndarray):
-            value = np.asarray(value)
-        t._value = value
-        t.grad = None
-        t._requires_grad = source is not None and value.dtype.kind == "f"
-        t.source = source if t._requires_grad else None
-        t._index = index
-        t._name = None
-        t._version = 0
-        t._base = None
-        t._retains_grad = False
-        t._hooks = ()
+        value = value if isinstance(value, np.ndarray) else np.asarray(value)
+        requires_grad = source is not None and value.dtype.kind == "f"
+        t._fill(value, requires_grad, source if requires_grad else None, index)
         return t
+
+    def _fill(self, value, requires_grad: bool, source, index: int) -> None:
+        self._value, self._requires_grad, self.source, self._index = value, requires_grad, source, index
+        self.grad = self._name = self._base = None
+        self._version, self._retains_grad, self._hooks = 0, False, ()
 
     # ----- value and metadata -----
     @property
     def value(self) -> np.ndarray:
+        self._refuse_while_differentiating(".value")
         return self._value
 
     @value.setter
@@ -153,21 +140,26 @@ class TensorNode:
 
     def numpy(self) -> np.ndarray:
         """The value itself (shared, not copied)."""
-        return self._value
+        return self.value
 
     def item(self):
-        return self._value.item()
+        return self.value.item()
+
+    def _refuse_while_differentiating(self, what: str) -> None:
+        # Inside a backward run on TensorNodes (create_graph=True), the plain value of a tensor that
+        # requires grad would drop out of the recorded graph: a silently wrong higher derivative.
+        if MODE.differentiating is not None and self._requires_grad:
+            raise NotDifferentiableError(
+                f"{what} of a TensorNode of shape {self.shape} that requires grad would cut it off from the graph"
+            )
 
     def __array__(self, dtype=None, copy=None):
-        if MODE.differentiating is not None and self._requires_grad:
-            raise graph.NotDifferentiableError(
-                f"an array was asked of a TensorNode of shape {self.shape} that requires grad, which would cut it "
-                "off from the graph"
-            )
+        self._refuse_while_differentiating("an array")
         if dtype is not None and dtype != self._value.dtype:
             return self._value.astype(dtype)
         return self._value.copy() if copy else self._value
 
+    # numpy on a TensorNode (`np.exp(t)`, `ndarray * t`) runs the engine's ops: autograd/ops/numpy_api.py.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return numpy_api.ufunc(ufunc, method, inputs, kwargs)
 
@@ -175,13 +167,13 @@ class TensorNode:
         return numpy_api.function(func, args, kwargs)
 
     def __float__(self) -> float:
-        return float(self._value.item())
+        return float(self.value.item())
 
     def __int__(self) -> int:
-        return int(self._value.item())
+        return int(self.value.item())
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        return bool(self.value)
 
     def __repr__(self) -> str:
         body = np.array2string(self._value, precision=4, threshold=20, edgeitems=2, prefix="TensorNode(")
@@ -209,8 +201,10 @@ class TensorNode:
         differentiate.run_backward(self, gradient if grad is None else grad, retain_graph, create_graph)
 
     def detach(self) -> "TensorNode":
-        """A new leaf sharing the value, outside the graph."""
-        return TensorNode(self._value, name=self.name)
+        """A new leaf sharing the value (and its in-place version counter), outside the graph."""
+        t = TensorNode(self._value, name=self.name)
+        t._base = version_owner(self)
+        return t
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf tensor after backward."""
@@ -280,8 +274,7 @@ class TensorNode:
     def __abs__(self):
         return ops.abs(self)
 
-    # Element-wise comparisons give bool tensors without gradient, as in PyTorch; `==` stays identity
-    # so that tensors can key dicts (optimizer state).
+    # Comparisons give bool tensors without gradient (PyTorch's); `==` stays identity: tensors key dicts.
     def __lt__(self, other):
         return numpy_api.constant(np.less, self, other)
 

@@ -40,33 +40,51 @@ def share_version(output, inputs: tuple) -> None:
             return
 
 
-def saved_versions(inputs: tuple, outputs: tuple, saved: tuple) -> tuple:
-    """Flat (owner, version, owner, version, ...) for the tensors whose memory the saved arrays view.
+INPUT, OUTPUT, VIEW = "input", "output", "view"
 
-    An owner None stands for the op's own outputs, whose edits the node counts (output_edits,
-    0 when forward returns): a node holding its own output would be a reference cycle.
+
+def saved_role(array, in_arrays: list, out_arrays: tuple):
+    """What a saved array is: (INPUT, i), (OUTPUT, k), (VIEW, None) for a float view of one, else None."""
+    for i, a in enumerate(in_arrays):
+        if a is array:
+            return (INPUT, i)
+    for k, out in enumerate(out_arrays):
+        if out is array:
+            return (OUTPUT, k)
+    if isinstance(array, np.ndarray) and array.base is not None and array.dtype.kind in "fc":
+        root = memory_root(array)
+        arrays = [a for a in (*in_arrays, *out_arrays) if isinstance(a, np.ndarray)]
+        if any(memory_root(a) is root for a in arrays):
+            return (VIEW, None)
+    return None
+
+
+def saved_versions(inputs: tuple, outputs: tuple, saved: tuple, roles: tuple) -> tuple:
+    """Flat (owner, version, owner, version, ...) for the tensors whose memory the saved arrays are or view.
+
+    `roles` are the saved arrays' saved_role. An owner None stands for the op's own outputs, whose
+    edits the node counts (output_edits, 0 when forward returns): a node holding its own output
+    would be a reference cycle.
     """
-    items = []
-    for array in saved:
-        if not isinstance(array, np.ndarray):
-            continue
-        owner = _owner(array, inputs, outputs)
-        if owner is False or owner in items[::2]:
-            continue
-        items += (None, 0) if owner is None else (owner, owner._version)
+    items, seen = [], []
+    for array, role in zip(saved, roles):
+        if role is None or role[0] == VIEW:
+            owner = _owner_of_view(array, inputs, outputs) if isinstance(array, np.ndarray) else False
+        elif role[0] == INPUT:
+            owner = version_owner(inputs[role[1]]) if hasattr(inputs[role[1]], "_version") else False
+        else:
+            owner = _output_or_owner(outputs[role[1]], outputs)
+        if owner is not False and not any(owner is o for o in seen):
+            seen.append(owner)
+            items += (None, 0) if owner is None else (owner, owner._version)
     return tuple(items)
 
 
-def _owner(array, inputs, outputs):
-    """The version owner of the tensor whose memory `array` is or views; None for an output, False for none."""
-    tensors = [t for t in inputs if hasattr(t, "_version")] + list(outputs)
-    views = array.base is not None
-    for t in tensors:
-        if t._value is array:
-            return _output_or_owner(t, outputs)
-        views = views or t._value.base is not None
-    if not views:
-        return False  # every array here owns its memory, so only identity could have matched
+def _owner_of_view(array, inputs, outputs):
+    """The version owner of the tensor whose memory `array` views; None for an output, False for none."""
+    tensors = [t for t in (*inputs, *outputs) if hasattr(t, "_version")]
+    if array.base is None and all(t._value.base is None for t in tensors):
+        return False  # every array here owns its memory: it is none of theirs
     root = memory_root(array)
     for t in tensors:
         if memory_root(t._value) is root:
@@ -76,16 +94,14 @@ def _owner(array, inputs, outputs):
 
 def _output_or_owner(tensor, outputs):
     owner = version_owner(tensor)
-    for o in outputs:
-        if owner is o:
-            return None
-    return owner
+    return None if any(owner is o for o in outputs) else owner
 
 
 def check_versions(node) -> None:
     """Refuse to run backward on saved arrays that were changed in place since the forward pass."""
     versions = node.saved_versions
-    for owner, version in zip(versions[::2], versions[1::2]):
+    for j in range(0, len(versions), 2):
+        owner, version = versions[j], versions[j + 1]
         edits = node.output_edits if owner is None else owner._version
         if edits != version:
             shape = node.output_meta[0][0] if owner is None else owner.shape

@@ -104,7 +104,7 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
     Each panel is a dict with "lines": {label: (x, y)} and optionally "title", "xlabel", "ylabel",
     "logx", "logy" (booleans) and "ylim" ((low, high)). Raises ImportError without matplotlib (see `plot`).
     """
-    figure = _figure("plot_lines", (4.6 * len(panels), 3.8))
+    figure = new_figure("plot_lines", (4.6 * len(panels), 3.8))
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels):
         for label, (x, y) in panel["lines"].items():
@@ -119,7 +119,7 @@ def plot_lines(path: Path, panels: list[dict], title: str | None = None) -> str:
             ax.set_ylim(*panel["ylim"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(figure, path, title, dpi=100)
+    return save_figure(figure, path, title, dpi=100)
 
 
 def smoothed_loss_panel(runs: dict, window: int) -> dict:
@@ -175,8 +175,8 @@ def tile_pictures(
     `pictures` may hold None for a missing picture; its cell stays empty. Raises ImportError without matplotlib.
     """
     nrows = math.ceil(len(pictures) / ncols)
-    figure = _figure("tile_pictures", (3.0 * ncols, 2.6 * nrows + (0.4 if title else 0)))
-    from matplotlib.image import imread  # present: _figure found matplotlib
+    figure = new_figure("tile_pictures", (3.0 * ncols, 2.6 * nrows + (0.4 if title else 0)))
+    from matplotlib.image import imread  # present: new_figure found matplotlib
 
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for i, ax in enumerate(axes):
@@ -185,10 +185,10 @@ def tile_pictures(
             ax.imshow(imread(pictures[i]))
             if titles:
                 ax.set_title(titles[i], fontsize=9)
-    return _save(figure, path, title, dpi=120)
+    return save_figure(figure, path, title, dpi=120)
 
 
-def _figure(where: str, size: tuple):
+def new_figure(where: str, size: tuple):
     """A matplotlib Figure that renders headless, whatever backend the session uses."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -200,7 +200,7 @@ def _figure(where: str, size: tuple):
     return figure
 
 
-def _save(figure, path: Path, title: str | None, dpi: int) -> str:
+def save_figure(figure, path: Path, title: str | None, dpi: int) -> str:
     """Write `figure` (with `title` above its panels) to `path`, making its folder; returns the path."""
     if title:
         figure.suptitle(title)

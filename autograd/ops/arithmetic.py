@@ -73,7 +73,7 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """y = a ** b;  da = g * b * a ** (b - 1), db = g * y * log(a) (0 where a == 0)."""
+    """y = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0), db = g * y * log(a) (0 where a == 0)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -85,10 +85,13 @@ class Pow(Op):
     def backward(ctx, grad):
         a, b, y = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        da = grad * b * np.power(a, b - 1) if need_a else None
+        # b == 0: y is the constant 1, whose slope 0 * a ** -1 would be 0 * inf = nan at a == 0 (also
+        # at every higher order of an integer power, where the exponents reach 0).
+        constant = np.equal(b, 0)
+        da = np.where(constant, 0, grad * b * np.power(a, np.where(constant, 1, b - 1))) if need_a else None
         db = None
         if need_b:
-            positive = a > 0
+            positive = np.greater(a, 0)
             db = grad * np.where(positive, y * np.log(np.where(positive, a, 1)), 0)
         return da, db
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from autograd.op import Op, elementwise
 from autograd.ops.activation import Sigmoid, Softmax, _log_softmax
+from autograd.tensor import TensorNode
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -56,12 +57,15 @@ class CrossEntropy(Op):
         _check_class_targets("cross_entropy", logits, target)
         log_probs = _log_softmax(logits, 1)
         ctx.save_for_backward(logits, target)
+        ctx.log_probs = log_probs
         return _reduce("cross_entropy", -log_probs[np.arange(len(target)), target], reduction, ctx)
 
     @staticmethod
     def backward(ctx, grad):
         logits, target = ctx.saved
-        d = Softmax.call(logits, axis=1) - _one_hot(target, logits.shape, logits.dtype)
+        # Under create_graph the probabilities are computed again from the logits tensor, to depend on it.
+        probs = Softmax.call(logits, axis=1) if isinstance(logits, TensorNode) else np.exp(ctx.log_probs)
+        d = probs - _one_hot(target, logits.shape, logits.dtype)
         return d * _loss_grad(ctx, grad, 2), None
 
 
@@ -114,8 +118,9 @@ class BCEWithLogits(Op):
                 "binary_cross_entropy_with_logits: target must have the input's shape "
                 f"{logits.shape}, got {target.shape}"
             )
-        target = target.astype(logits.dtype, copy=False)
+        # The target as given: under create_graph a target that requires grad is differentiated through.
         ctx.save_for_backward(logits, target)
+        target = target.astype(logits.dtype, copy=False)
         losses = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
         return _reduce("binary_cross_entropy_with_logits", losses, reduction, ctx)
 

@@ -89,13 +89,12 @@ class _Choose(Op):
 
     @staticmethod
     def _share_of_a(a_wins, tied, dtype):
-        # Only the share of `a` is saved (one array instead of both inputs); `b` gets the rest.
+        # Only the share of `a` is kept (one array instead of both inputs); `b` gets the rest.
         return np.where(tied, 0.5, a_wins).astype(dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        (share_a,) = ctx.saved
-        return grad * share_a, grad * (1 - share_a)
+        return grad * ctx.share_a, grad * (1 - ctx.share_a)
 
 
 class Maximum(_Choose):
@@ -104,7 +103,7 @@ class Maximum(_Choose):
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("maximum", np.maximum, a, b)
-        ctx.save_for_backward(_Choose._share_of_a(a > b, a == b, y.dtype))
+        ctx.share_a = _Choose._share_of_a(a > b, a == b, y.dtype)  # piecewise constant: not differentiated
         return y
 
 
@@ -114,7 +113,7 @@ class Minimum(_Choose):
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("minimum", np.minimum, a, b)
-        ctx.save_for_backward(_Choose._share_of_a(a < b, a == b, y.dtype))
+        ctx.share_a = _Choose._share_of_a(a < b, a == b, y.dtype)  # piecewise constant: not differentiated
         return y
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from autograd.op import Op
 from autograd.random import generator
+from autograd.tensor import TensorNode
 
 
 def _channel_axes(where: str, x: np.ndarray) -> tuple:
@@ -49,9 +50,9 @@ class BatchNorm(Op):
                 raise ValueError("batch_norm: running_mean and running_var are required when training=False")
             # Copies in x's dtype: later steps change the running statistics in place.
             mean, var = (s.astype(x.dtype).reshape(per_channel) for s in (running_mean, running_var))
-            ctx.running = (mean, var)
         x_hat, _ = _normalize(x, mean, var, eps)
         ctx.save_for_backward(x, weight)
+        ctx.statistics = (mean, var)
         ctx.axes, ctx.per_channel, ctx.training, ctx.eps = axes, per_channel, training, eps
         y = x_hat if weight is None else x_hat * weight.reshape(per_channel)
         return y if bias is None else y + bias.reshape(per_channel)
@@ -61,9 +62,9 @@ class BatchNorm(Op):
         x, weight = ctx.saved
         axes = ctx.axes
         need_x, need_w, need_b = ctx.needs_input_grad
-        # The statistics again, from x: under create_graph they are part of what is differentiated.
-        mean, var = _batch_statistics(x, axes) if ctx.training else ctx.running
-        x_hat, inv_std = _normalize(x, mean, var, ctx.eps)
+        # Under create_graph x is a tensor, and the batch statistics, functions of x, are differentiated too.
+        statistics = _batch_statistics(x, axes) if ctx.training and isinstance(x, TensorNode) else ctx.statistics
+        x_hat, inv_std = _normalize(x, *statistics, ctx.eps)
         d_hat = grad if weight is None else grad * weight.reshape(ctx.per_channel)
         dx = None
         if need_x and ctx.training:
@@ -96,13 +97,12 @@ class Dropout(Op):
         keep = 1.0 - p
         scale = np.zeros((), x.dtype) if keep == 0 else np.asarray(1.0 / keep, x.dtype)
         mask = (generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) < keep) * scale
-        ctx.save_for_backward(mask)
+        ctx.mask = mask  # a constant of the graph, not a function of x: an attribute, not saved
         return x * mask
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved
-        return (grad * mask,)
+        return (grad * ctx.mask,)
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

@@ -4,7 +4,8 @@ arrays for a first derivative and on TensorNodes when the gradient is to be diff
 `np.exp(t)`, `ndarray * t` or `np.where(mask, g, 0)` with a TensorNode among the arguments come
 here (TensorNode.__array_ufunc__ / __array_function__) and run the engine's op, so the result is a
 TensorNode in the graph. Comparisons and other functions whose result has no gradient run on the
-values and give a tensor that does not require grad. Any other numpy function runs on the values,
+values and give a plain array (the operators `<`, `>`, ... give tensors without gradient, as
+PyTorch's). Any other numpy function runs on the values,
 as on any array-like, except while a backward is being differentiated (create_graph=True): there
 a TensorNode that requires grad would silently drop out of the graph, so it is refused.
 
@@ -17,8 +18,7 @@ a TensorNode that requires grad would silently drop out of the graph, so it is r
 import numpy as np
 
 from autograd import ops
-from autograd.graph import NotDifferentiableError
-from autograd.modes import MODE
+from autograd.modes import MODE, NotDifferentiableError
 from autograd.tensor import TensorNode
 
 DIFFERENTIABLE_UFUNCS = {
@@ -64,6 +64,9 @@ FUNCTIONS = {
     np.squeeze: lambda a, axis=None: ops.squeeze(a, axis),
     np.sum: lambda a, axis=None, keepdims=False: ops.sum(a, axis, keepdims),
     np.mean: lambda a, axis=None, keepdims=False: ops.mean(a, axis, keepdims),
+    np.max: lambda a, axis=None, keepdims=False: ops.max(a, axis, keepdims),
+    np.min: lambda a, axis=None, keepdims=False: ops.min(a, axis, keepdims),
+    np.var: lambda a, axis=None, ddof=0, keepdims=False: ops.var(a, axis, ddof, keepdims),
     np.concatenate: lambda arrays, axis=0: ops.concat(arrays, axis),
     np.stack: lambda arrays, axis=0: ops.stack(arrays, axis),
     np.clip: lambda a, a_min=None, a_max=None: ops.clip(a, a_min, a_max),
@@ -82,18 +85,28 @@ def constant(fn, *args, **kwargs) -> TensorNode:
 
 
 def ufunc(fn, method: str, inputs: tuple, kwargs: dict):
+    """A numpy ufunc called with a TensorNode among its operands (TensorNode.__array_ufunc__)."""
     if method == "__call__" and not kwargs:
         if fn in DIFFERENTIABLE_UFUNCS:
             return DIFFERENTIABLE_UFUNCS[fn](*inputs)
         if fn in CONSTANT_UFUNCS:
-            return constant(fn, *inputs)
+            return fn(*_values(inputs))
     name = f"numpy.{fn.__name__}" + ("" if method == "__call__" else f".{method}")
     return _on_values(name, getattr(fn, method), inputs, kwargs)
 
 
 def function(fn, args: tuple, kwargs: dict):
+    """A numpy function called with a TensorNode among its arguments (TensorNode.__array_function__)."""
     if fn in FUNCTIONS:
-        return FUNCTIONS[fn](*args, **kwargs)
+        try:
+            return FUNCTIONS[fn](*args, **kwargs)
+        except TypeError as error:
+            if "argument" not in str(error):
+                raise
+            raise TypeError(
+                f"numpy.{fn.__name__} on a TensorNode: takes {FUNCTIONS[fn].__code__.co_varnames}, "
+                f"got {len(args)} positional and {sorted(kwargs)} keyword arguments"
+            ) from None
     if fn in SHAPE_ONLY:
         return fn(*_values(args), **_values(kwargs))
     return _on_values(f"numpy.{fn.__name__}", fn, args, kwargs)

@@ -99,7 +99,7 @@ class GetItem(Op):
 
     @staticmethod
     def forward(ctx, x, *, index):
-        ctx.shape, ctx.index, ctx.advanced = x.shape, index, _is_advanced(index)
+        ctx.shape, ctx.index = x.shape, index
         try:
             return x[index]
         except IndexError as error:

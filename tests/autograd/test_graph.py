@@ -121,7 +121,7 @@ def test_intermediates_are_freed_after_backward_while_loss_lives():
     assert loss.value.shape == ()
 
 
-def test_skeleton_remains_after_backward():
+def test_the_graph_keeps_its_edges_and_shapes_after_backward():
     x = leaf(2, 3)
     w = leaf(3, 4, seed=1)
     loss = (x @ w).relu().sum()

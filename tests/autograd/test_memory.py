@@ -141,7 +141,7 @@ def test_a_released_chain_frees_by_reference_counting_when_dropped():
         for _ in range(10_000):
             y = (y * 1.0001).tanh()
         y.backward()
-        leaf = weakref.ref(x)  # the skeleton's first node still holds it
+        leaf = weakref.ref(x)  # the first node still holds it after backward
         del x
         assert leaf() is not None
         del y

@@ -4,20 +4,13 @@ its pictures as PNGs and a metrics.json with the numbers it promises, and --help
 All runs start at once in subprocesses (about 15 s in all on two cores); each test then checks one.
 """
 
-import importlib.util
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
+from tests.demos.quick_runs import HAS_MATPLOTLIB, HAS_SKLEARN, PNG_MAGIC, run_quick, start
 
 # demo -> (top-level metrics keys, pictures in "files", needs scikit-learn)
 DEMOS = {
@@ -46,30 +39,9 @@ DEMOS = {
 }
 
 
-def start(name: str, *args, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen(
-        [sys.executable, "-m", f"demos.{name}", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
-    """name -> (return code, stdout, stderr, folder) of each quick run, all run side by side."""
-    started = {}
-    for name in DEMOS:
-        folder = tmp_path_factory.mktemp(name)
-        started[name] = (start(name, "--quick", "--seed", "1", cwd=folder), folder)
-    results = {}
-    for name, (process, folder) in started.items():
-        stdout, stderr = process.communicate(timeout=120)
-        results[name] = (process.returncode, stdout, stderr, folder)
-    return results
+    return run_quick(DEMOS, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", DEMOS)

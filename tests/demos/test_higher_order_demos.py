@@ -6,12 +6,8 @@ picture and a metrics.json whose numbers are checked; the power iteration is che
 eigenvalues of a small Hessian built column by column from the same Hessian-vector products.
 """
 
-import importlib.util
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +15,7 @@ import pytest
 
 import autograd
 from demos import curvature
-
-REPO = Path(__file__).resolve().parents[2]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
+from tests.demos.quick_runs import HAS_MATPLOTLIB, HAS_SKLEARN, PNG_MAGIC, run_quick, start
 
 # demo -> (top-level metrics keys, pictures in "files")
 DEMOS = {
@@ -32,34 +24,9 @@ DEMOS = {
 }
 
 
-def start(name: str, *args, cwd: Path) -> subprocess.Popen:
-    # One BLAS thread: the suite may run beside other work on a small machine.
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    for var in ("NODEGRAD_MNIST", "NODEGRAD_DATA"):
-        env.pop(var, None)
-    env["XDG_CACHE_HOME"] = str(cwd / "cache")  # no real MNIST from the cache folder either
-    return subprocess.Popen(
-        [sys.executable, "-m", f"demos.{name}", *args],
-        cwd=cwd,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
-    """name -> (return code, stdout, stderr, folder) of each quick run, both run side by side."""
-    started = {}
-    for name in DEMOS:
-        folder = tmp_path_factory.mktemp(name)
-        started[name] = (start(name, "--quick", "--seed", "1", cwd=folder), folder)
-    results = {}
-    for name, (process, folder) in started.items():
-        stdout, stderr = process.communicate(timeout=120)
-        results[name] = (process.returncode, stdout, stderr, folder)
-    return results
+    return run_quick(DEMOS, tmp_path_factory)
 
 
 def metrics_of(runs: dict, name: str) -> dict:

@@ -46,9 +46,11 @@ class Op:
     on ndarrays; under `create_graph=True` it runs on TensorNodes: the gradients, and every saved
     array that is an input or output of the op (by identity) become tensors of the graph, so the
     operators and numpy functions the formula applies are recorded and can be differentiated again.
-    Other saved arrays (masks, indices, random draws) stay constants. A backward that works on arrays
-    only (reads `.value`, calls a numpy function TensorNodes do not support) still serves first
-    derivatives; differentiating through it again raises an error naming the op.
+    Saved masks and indices (bool and int arrays) stay constants; a saved float array that is
+    neither input nor output is refused then, since its dependence on the inputs is unknown (keep a
+    true constant, a dropout mask, as a ctx attribute). A backward that works on arrays only (reads
+    `.value`, calls a numpy function TensorNodes do not support) still serves first derivatives;
+    differentiating through it again raises an error naming the op.
 
     >>> class Square(Op):
     ...     '''y = x**2;  dx = 2 x g.'''

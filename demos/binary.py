@@ -7,7 +7,7 @@ work's logistic and SVM (hinge) classifiers, linear and with one hidden layer, r
 
 each as a linear model and as a 2-layer net (100 hidden ReLU units), trained with Adam.
 
-    python -m demos.binary --data-dir /work/shared/datasets/mnist   # ~5 s on 2 idle cores
+    python -m demos.binary --data-dir path/to/mnist   # ~5 s on 2 idle cores
     python -m demos.binary --digits 4 9                              # another pair
     python -m demos.binary --quick                                   # a few seconds on a subset
 

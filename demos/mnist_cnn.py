@@ -5,7 +5,7 @@ norm and dropout. The plain net is the fastest to 99 %: 21-30 s of training, 25-
 `--variant plain` on the 2-core development machine (test accuracy for seeds 0-2: 99.14, 99.12, 99.16 %);
 bn_dropout takes 44-54 s of training (99.23, 99.14, 99.27 %).
 
-    python -m demos.mnist_cnn --data-dir /work/shared/datasets/mnist     # both variants, ~1.5 min
+    python -m demos.mnist_cnn --data-dir path/to/mnist     # both variants, ~1.5 min
     python -m demos.mnist_cnn --variant plain                            # the fastest to 99 %, ~30 s
     python -m demos.mnist_cnn --variant bn_dropout --resume              # continue from the last checkpoint
     python -m demos.mnist_cnn --quick                                    # a tiny run of a few seconds

@@ -2,7 +2,7 @@
 over time for small MLPs on MNIST, with tanh, LeakyReLU and ReLU hidden units, each trained with Adam
 and with Adagrad, and the gradient flow (mean |grad| per layer) of all six runs side by side.
 
-    python -m demos.monitor --data-dir /work/shared/datasets/mnist   # ~12 s on 2 idle cores
+    python -m demos.monitor --data-dir path/to/mnist   # ~12 s on 2 idle cores
     python -m demos.monitor --quick                                  # a few seconds on a small subset
 
 An nn.Monitor attached to each optim.Solver samples every parameter every 10 iterations. Written to

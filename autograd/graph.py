@@ -141,9 +141,8 @@ def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None) 
     else:
         captured = _walk(waiting, needed, grads, retain_graph, create_graph, inputs)
     if inputs is None:
-        found = {key: g for key, g in grads.items() if not isinstance(key[0], OpNode)}
-    else:
-        found = {**captured, **{key: grads[key] for key in inputs if key in grads}}
+        return {key: _leaf_hooks(key[0], g) for key, g in grads.items() if not isinstance(key[0], OpNode)}
+    found = {**captured, **{key: grads[key] for key in inputs if key in grads}}
     return {key: _leaf_hooks(key[0], g) for key, g in found.items()}
 
 
@@ -253,10 +252,10 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
 def _fit(node, i: int, grad):
     """The backward contract: input i's gradient has its shape (or one it broadcasts to) and its dtype."""
     shape, dtype = node.input_meta[i]
-    if getattr(grad, "shape", None) == shape and grad.dtype == dtype:
-        return grad
-    if not hasattr(grad, "shape"):
+    if isinstance(grad, np.generic) or not hasattr(grad, "shape"):  # a numpy scalar (0-d results) or a number
         grad = np.asarray(grad, dtype=dtype)
+    if grad.shape == shape and grad.dtype == dtype:
+        return grad
     if grad.shape != shape:
         try:
             grad = sum_to_shape(grad, shape)

@@ -83,8 +83,7 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
-        arrays = _as_arrays(inputs)
-        needs_grad = tuple([isinstance(x, TensorNode) and x._requires_grad for x in inputs])  # a list: 0.3 us faster
+        arrays, needs_grad = _unwrap(inputs)
         record = MODE.grad_enabled and any(needs_grad)
         ctx = Context(needs_grad if record else (False,) * len(inputs))
         out = cls.forward(ctx, *arrays, **params)
@@ -105,18 +104,26 @@ class Op:
         """`apply` when an input is a TensorNode, else the bare forward on arrays (a first-order backward's path)."""
         if any(isinstance(x, TensorNode) for x in inputs):
             return cls.apply(*inputs, **params)
-        return cls.forward(Context((False,) * len(inputs)), *_as_arrays(inputs), **params)
+        return cls.forward(Context((False,) * len(inputs)), *_unwrap(inputs)[0], **params)
 
 
-def _as_arrays(inputs: tuple) -> list:
-    """The inputs' arrays; Python numbers take the dtype of the floating tensors they meet (float32 stays float32)."""
-    arrays = [x._value if isinstance(x, TensorNode) else x for x in inputs]
-    numbers = [i for i, a in enumerate(arrays) if a is not None and not isinstance(a, np.ndarray)]
+def _unwrap(inputs: tuple) -> tuple:
+    """The inputs' arrays, and whether each needs a gradient.
+
+    Python numbers become arrays of the dtype of the floating arrays they meet (float32 stays float32).
+    """
+    arrays, needs_grad, numbers = [], [], []
+    for i, x in enumerate(inputs):
+        tensor = isinstance(x, TensorNode)
+        arrays.append(x._value if tensor else x)
+        needs_grad.append(tensor and x._requires_grad)
+        if not tensor and x is not None and not isinstance(x, np.ndarray):
+            numbers.append(i)
     if numbers:
         floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
         for i in numbers:
             arrays[i] = np.asarray(arrays[i], dtype=floats[0] if floats else np.float32)
-    return arrays
+    return arrays, tuple(needs_grad)
 
 
 def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -66,16 +66,15 @@ def saved_versions(inputs: tuple, outputs: tuple, saved: tuple, roles: tuple) ->
     edits the node counts (output_edits, 0 when forward returns): a node holding its own output
     would be a reference cycle.
     """
-    items, seen = [], []
+    items = []
     for array, role in zip(saved, roles):
         if role is None or role[0] == VIEW:
             owner = _owner_of_view(array, inputs, outputs) if isinstance(array, np.ndarray) else False
         elif role[0] == INPUT:
             owner = version_owner(inputs[role[1]]) if hasattr(inputs[role[1]], "_version") else False
         else:
-            owner = _output_or_owner(outputs[role[1]], outputs)
-        if owner is not False and not any(owner is o for o in seen):
-            seen.append(owner)
+            owner = outputs[role[1]]._base  # None unless the output views an input (autograd.versions.share_version)
+        if owner is not False:
             items += (None, 0) if owner is None else (owner, owner._version)
     return tuple(items)
 

@@ -133,9 +133,11 @@ def check_forward_anomaly(op, ctx, arrays, outputs) -> None:
         kind = _non_finite(out)
         if kind:
             shapes = [np.shape(a) for a in arrays if a is not None]
+            inside = MODE.differentiating
             raise RuntimeError(
                 f"detect_anomaly: {op.__name__} produced {kind} in output {i} (shape {out.shape}) "
                 f"from inputs of shapes {shapes}"
+                + (f", inside {inside.__name__}.backward run with create_graph=True" if inside else "")
             )
     ctx.forward_trace = "".join(traceback.format_stack(limit=12)[:-3])
 

@@ -337,3 +337,11 @@ def test_the_recorded_backward_pass_is_drawn_like_any_graph():
     for op in ("Tanh", "Mul", "Sub"):
         assert f'label="{op}' in source, op
     assert 'label="x' in source
+
+
+def test_detect_anomaly_names_the_backward_a_recorded_op_ran_in():
+    x = ag.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with ag.detect_anomaly():
+        y = ag.sqrt(x * 1.0).sum()
+        with pytest.raises(RuntimeError, match=r"produced inf .* inside Sqrt.backward run with create_graph=True"):
+            ag.grad(y, x, create_graph=True)

@@ -70,7 +70,7 @@ class OpNode:
         a 0-d result may be a numpy scalar that the output tensor holds a copy of.
         """
         self.saved_roles = tuple([saved_role(a, in_arrays, out_arrays) for a in self.ctx.saved])
-        self.saved_versions = saved_versions(inputs, outputs, self.ctx.saved, self.saved_roles)
+        self.saved_versions = saved_versions(inputs, outputs, self.saved_roles)
 
     @property
     def parents(self) -> tuple:

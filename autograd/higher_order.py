@@ -55,6 +55,8 @@ def _saved_tensor(node, array, role):
         return array  # indices, masks, None
     kind, position = role
     if kind == VIEW:
+        if array.dtype.kind not in "fc":
+            return array  # a mask or indices that share memory with an input: still a constant
         raise _refusal(node, "forward saved a view of an input or output; save the array itself")
     e = node.inputs[position] if kind == INPUT else (node, position)
     if e is None:

@@ -44,22 +44,27 @@ INPUT, OUTPUT, VIEW = "input", "output", "view"
 
 
 def saved_role(array, in_arrays: list, out_arrays: tuple):
-    """What a saved array is: (INPUT, i), (OUTPUT, k), (VIEW, None) for a float view of one, else None."""
+    """What a saved array is: (INPUT, i) or (OUTPUT, k) when it is that array, (VIEW, (INPUT, i)) or
+    (VIEW, (OUTPUT, k)) when it only shares that array's memory, else None."""
+    if array is None:
+        return None
     for i, a in enumerate(in_arrays):
         if a is array:
             return (INPUT, i)
     for k, out in enumerate(out_arrays):
         if out is array:
             return (OUTPUT, k)
-    if isinstance(array, np.ndarray) and array.base is not None and array.dtype.kind in "fc":
-        root = memory_root(array)
-        arrays = [a for a in (*in_arrays, *out_arrays) if isinstance(a, np.ndarray)]
-        if any(memory_root(a) is root for a in arrays):
-            return (VIEW, None)
-    return None
+    if not isinstance(array, np.ndarray):
+        return None
+    candidates = [((INPUT, i), a) for i, a in enumerate(in_arrays) if isinstance(a, np.ndarray)]
+    candidates += [((OUTPUT, k), o) for k, o in enumerate(out_arrays) if isinstance(o, np.ndarray)]
+    if array.base is None and all(a.base is None for _, a in candidates):
+        return None  # every array here owns its memory, so only identity could have matched
+    root = memory_root(array)
+    return next(((VIEW, place) for place, a in candidates if memory_root(a) is root), None)
 
 
-def saved_versions(inputs: tuple, outputs: tuple, saved: tuple, roles: tuple) -> tuple:
+def saved_versions(inputs: tuple, outputs: tuple, roles: tuple) -> tuple:
     """Flat (owner, version, owner, version, ...) for the tensors whose memory the saved arrays are or view.
 
     `roles` are the saved arrays' saved_role. An owner None stands for the op's own outputs, whose
@@ -67,33 +72,18 @@ def saved_versions(inputs: tuple, outputs: tuple, saved: tuple, roles: tuple) ->
     would be a reference cycle.
     """
     items = []
-    for array, role in zip(saved, roles):
-        if role is None or role[0] == VIEW:
-            owner = _owner_of_view(array, inputs, outputs) if isinstance(array, np.ndarray) else False
-        elif role[0] == INPUT:
-            owner = version_owner(inputs[role[1]]) if hasattr(inputs[role[1]], "_version") else False
+    for role in roles:
+        if role is None:
+            continue
+        kind, position = role[1] if role[0] == VIEW else role
+        if kind == OUTPUT:
+            owner = outputs[position]._base  # None unless the output views an input (share_version)
+        elif hasattr(inputs[position], "_version"):
+            owner = version_owner(inputs[position])
         else:
-            owner = outputs[role[1]]._base  # None unless the output views an input (autograd.versions.share_version)
-        if owner is not False:
-            items += (None, 0) if owner is None else (owner, owner._version)
+            continue  # a number or an array passed in: nothing counts its edits
+        items += (None, 0) if owner is None else (owner, owner._version)
     return tuple(items)
-
-
-def _owner_of_view(array, inputs, outputs):
-    """The version owner of the tensor whose memory `array` views; None for an output, False for none."""
-    tensors = [t for t in (*inputs, *outputs) if hasattr(t, "_version")]
-    if array.base is None and all(t._value.base is None for t in tensors):
-        return False  # every array here owns its memory: it is none of theirs
-    root = memory_root(array)
-    for t in tensors:
-        if memory_root(t._value) is root:
-            return _output_or_owner(t, outputs)
-    return False
-
-
-def _output_or_owner(tensor, outputs):
-    owner = version_owner(tensor)
-    return None if any(owner is o for o in outputs) else owner
 
 
 def check_versions(node) -> None:

@@ -94,10 +94,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     """
     inputs = list(inputs)
     checked = _checked_inputs("gradgradcheck", inputs)
-    with enable_grad():
-        shape = fn(*inputs).shape
     if grad_outputs is None:
-        grad_outputs = generator().standard_normal(shape)
+        with enable_grad():
+            grad_outputs = generator().standard_normal(fn(*inputs).shape)
     vector = TensorNode(np.array(getattr(grad_outputs, "value", grad_outputs), dtype=np.float64), requires_grad=True)
     vector.name = "grad_outputs"
 

@@ -143,13 +143,17 @@ def test_gradient_penalty_gradient_into_the_weights_equals_torch():
         np.testing.assert_allclose(np.zeros(expected.shape) if mine is None else mine.value, expected, atol=1e-12)
 
 
-class ArrayOnlySquare(Op):
-    """y = x**2;  dx = 2 x g, computed on the raw array (first order only)."""
+class _Square(Op):
+    """y = x**2, the forward of the user ops below; each writes dx = 2 x g its own array-only way."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
         return x * x
+
+
+class ArrayOnlySquare(_Square):
+    """dx = 2 x g, computed on the raw array (first order only)."""
 
     @staticmethod
     def backward(ctx, grad):
@@ -157,13 +161,8 @@ class ArrayOnlySquare(Op):
         return (2 * np.asarray(x) * grad,)
 
 
-class EinsumSquare(Op):
-    """y = x**2;  dx = 2 x g through np.einsum, which TensorNodes do not support."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
+class EinsumSquare(_Square):
+    """dx = 2 x g through np.einsum, which TensorNodes do not support."""
 
     @staticmethod
     def backward(ctx, grad):
@@ -182,12 +181,7 @@ def test_an_array_only_backward_works_once_and_refuses_a_second_time_by_name(op)
 
 
 def test_a_backward_that_reads_value_is_refused_for_a_second_derivative():
-    class ValueSquare(Op):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x * x
-
+    class ValueSquare(_Square):
         @staticmethod
         def backward(ctx, grad):
             (x,) = ctx.saved

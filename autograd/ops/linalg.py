@@ -108,6 +108,11 @@ class LinearWeightGrad(Op):
 
     @staticmethod
     def forward(ctx, x, grad, *, order="C"):
+        if x.ndim == 0 or grad.ndim == 0 or x.shape[:-1] != grad.shape[:-1]:
+            raise ValueError(
+                f"linear_weight_grad: x (..., in_features) and grad (..., out_features) must share their leading "
+                f"shape, got {x.shape} and {grad.shape}"
+            )
         ctx.save_for_backward(x, grad)
         rows = x.reshape(-1, x.shape[-1])
         grad_rows = grad.reshape(-1, grad.shape[-1])

@@ -190,4 +190,8 @@ def where(condition, a, b):
 
 def cast(x, dtype):
     """`x` as `dtype` (numpy's astype); a float result keeps the gradient path."""
-    return Cast.apply(x, dtype=np.dtype(dtype))
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"cast: dtype must be a numpy dtype or its name, got {dtype!r}") from None
+    return Cast.apply(x, dtype=dtype)

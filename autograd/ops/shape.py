@@ -117,10 +117,16 @@ class GetItemGrad(Op):
     def forward(ctx, grad, *, shape, index):
         ctx.index = index
         dx = np.zeros(shape, dtype=grad.dtype)
-        if _is_advanced(index):
-            np.add.at(dx, index, grad)  # repeated indices accumulate
-        else:
-            dx[index] = grad
+        try:
+            if _is_advanced(index):
+                np.add.at(dx, index, grad)  # repeated indices accumulate
+            else:
+                dx[index] = grad
+        except (ValueError, IndexError):
+            raise ValueError(
+                f"getitem_grad: grad must have the shape of x[index] for x of shape {tuple(shape)} and index "
+                f"{index!r}, got {grad.shape}"
+            ) from None
         return dx
 
     @staticmethod

@@ -132,3 +132,33 @@ def test_linear_errors():
         ag.linear(t(2, 3), t(4, 5))
     with pytest.raises(ValueError, match=r"linear: bias must have shape \(4,\), got \(3,\)"):
         ag.linear(t(2, 3), t(4, 3), t(3))
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: ag.cast(ag.tensor([1.0]), "foo"),
+            TypeError,
+            "cast: dtype must be a numpy dtype or its name, got 'foo'",
+        ),
+        (
+            lambda: ag.ops.LinearWeightGrad.apply(np.ones((4, 3)), np.ones((5, 2))),
+            ValueError,
+            r"linear_weight_grad: .* must share their leading shape, got \(4, 3\) and \(5, 2\)",
+        ),
+        (
+            lambda: ag.ops.GetItemGrad.apply(np.ones(3), shape=(4, 5), index=np.array([0, 1])),
+            ValueError,
+            r"getitem_grad: grad must have the shape of x\[index\] for x of shape \(4, 5\)",
+        ),
+        (
+            lambda: ag.where(np.ones(3, bool), ag.tensor(np.ones(3)), ag.tensor(np.ones(2))),
+            ValueError,
+            r"where: condition \(3,\), a \(3,\) and b \(2,\) do not broadcast",
+        ),
+    ],
+)
+def test_gradient_and_helper_op_errors_name_the_op(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -25,19 +25,23 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
         raise ValueError(f"{where}: expected one grad_output per output ({len(outputs)}), got {len(given)}")
     seeds = []
     for i, (out, g) in enumerate(zip(outputs, given)):
-        if not isinstance(out, TensorNode) or not out.requires_grad:
+        if not isinstance(out, TensorNode) or not out._requires_grad:
             raise RuntimeError(f"{where}: output {i} does not require grad and has no source op")
+        value = out._value
         if g is None:
-            if out.size != 1:
+            if value.size != 1:
                 raise RuntimeError(
                     f"{where}: a gradient can be created implicitly only for one-element outputs, got shape "
-                    f"{out.shape} for output {i}; pass its gradient"
+                    f"{value.shape} for output {i}; pass its gradient"
                 )
-            g = np.ones(out.shape, dtype=out.dtype)
-        elif not (create_graph and isinstance(g, TensorNode)):
-            g = np.asarray(g.value if isinstance(g, TensorNode) else g, dtype=out.dtype)
-        if g.shape != out.shape:
-            raise RuntimeError(f"{where}: the gradient of output {i} must have its shape {out.shape}, got {g.shape}")
+            g = np.ones(value.shape, dtype=value.dtype)
+        else:
+            if not (create_graph and isinstance(g, TensorNode)):
+                g = np.asarray(g.value if isinstance(g, TensorNode) else g, dtype=value.dtype)
+            if g.shape != value.shape:
+                raise RuntimeError(
+                    f"{where}: the gradient of output {i} must have its shape {value.shape}, got {g.shape}"
+                )
         seeds.append(TensorNode(g) if create_graph and not isinstance(g, TensorNode) else g)
     return seeds
 
@@ -48,7 +52,8 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     leaf_grads = graph.backward(roots, seeds, retain, create_graph)
-    stored, seed_ids = set(), {id(getattr(s, "_value", s)) for s in seeds}
+    stored = set()
+    seed_ids = {id(s._value) for s in seeds} if create_graph else {id(s) for s in seeds}
     for (leaf, _), g in leaf_grads.items():
         g = g._value if isinstance(g, TensorNode) else g
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one

@@ -64,15 +64,18 @@ def saved_role(array, in_arrays: list, out_arrays: tuple):
     return next(((VIEW, place) for place, a in candidates if memory_root(a) is root), None)
 
 
-def saved_versions(inputs: tuple, outputs: tuple, roles: tuple) -> tuple:
-    """Flat (owner, version, owner, version, ...) for the tensors whose memory the saved arrays are or view.
+def note_saved(saved: tuple, in_arrays: list, out_arrays: tuple, inputs: tuple, outputs: tuple) -> tuple:
+    """(roles, versions) of the arrays an op saved for backward.
 
-    `roles` are the saved arrays' saved_role. An owner None stands for the op's own outputs, whose
-    edits the node counts (output_edits, 0 when forward returns): a node holding its own output
-    would be a reference cycle.
+    roles: per saved array, its saved_role. versions: flat (owner, version, owner, version, ...) for
+    the tensors whose memory the saved arrays are or view. An owner None stands for the op's own
+    outputs, whose edits the node counts (output_edits, 0 when forward returns): a node holding its
+    own output would be a reference cycle.
     """
-    items = []
-    for role in roles:
+    roles, versions = [], []
+    for array in saved:
+        role = saved_role(array, in_arrays, out_arrays)
+        roles.append(role)
         if role is None:
             continue
         kind, position = role[1] if role[0] == VIEW else role
@@ -82,8 +85,8 @@ def saved_versions(inputs: tuple, outputs: tuple, roles: tuple) -> tuple:
             owner = version_owner(inputs[position])
         else:
             continue  # a number or an array passed in: nothing counts its edits
-        items += (None, 0) if owner is None else (owner, owner._version)
-    return tuple(items)
+        versions += (None, 0) if owner is None else (owner, owner._version)
+    return tuple(roles), tuple(versions)
 
 
 def check_versions(node) -> None:

@@ -6,6 +6,9 @@ short to mean anything, and the machine may be busy.
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +181,21 @@ def test_a_data_dir_that_is_not_a_folder_is_refused(tmp_path, capsys):
         main(["--quick", "--rows", "epoch", "--data-dir", str(tmp_path / "missing")])
     assert exit_info.value.code == 2
     assert "--data-dir must be a folder" in capsys.readouterr().err
+
+
+def test_compare_trees_times_two_checkouts_in_one_process_and_prints_their_ratio():
+    # In a subprocess: it re-imports autograd under its own name, which must not leak into this session.
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare_trees", str(root), str(root), "--rounds", "1", "--no-train"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    rows = [line.split() for line in out.splitlines() if line.startswith(("x", "1-op", "8-op"))]
+    assert len(rows) == 5
+    for row in rows:
+        first, last, ratio = (float(v) for v in row[-3:])
+        assert first > 0 and last > 0 and ratio == pytest.approx(last / first, abs=1e-3)

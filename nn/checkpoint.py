@@ -7,10 +7,16 @@ Loading needs no pickle (allow_pickle=False) and restores every value exactly, d
 
 save() writes a temporary file in the destination's folder, fsyncs it and renames it over the
 destination, so a crash leaves either the old checkpoint or the new one, never half of one.
+
+load() reads only what save() writes and trusts nothing in the file: the members must be stored
+(uncompressed) and fit in the file, each array's header must describe exactly the bytes its member
+holds, and the metadata's nesting is measured before the (recursive) JSON parser sees it. So a damaged
+or crafted file is refused with a ValueError before anything large is allocated.
 """
 
 import contextlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -21,7 +27,12 @@ import numpy as np
 META = "__nodegrad__"
 FORMAT = "nodegrad-checkpoint"
 VERSION = 1
-MAX_DEPTH = 1000
+# How deep save() nests: far beyond what a training run stores (a Solver checkpoint is 5 levels deep), and
+# shallow enough that the JSON of the deepest checkpoint stays well within the json module's recursion.
+MAX_DEPTH = 100
+# Each level of a checkpoint is at most three of JSON ({"dict": [[key, value]]}), plus the metadata's own
+# dict around the tree and the two levels of an empty container at the bottom.
+MAX_JSON_DEPTH = 3 * MAX_DEPTH + 3
 _PLAIN = (type(None), bool, int, float, str)
 
 
@@ -46,7 +57,9 @@ def _encode(obj, arrays: dict):
     while stack:
         value, path, parent, slot, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ValueError(f"save: {path!r} is nested deeper than {MAX_DEPTH} levels (does it contain itself?)")
+            raise ValueError(
+                f"save: {path!r} is nested deeper than the limit of {MAX_DEPTH} levels (does it contain itself?)"
+            )
         if isinstance(value, dict):
             items = []
             for key, item in value.items():
@@ -93,6 +106,7 @@ def save(obj, path: str | os.PathLike) -> None:
 
     Raises:
         TypeError: a value or key of a type that cannot be stored without pickle.
+        ValueError: `obj` nests deeper than MAX_DEPTH levels (the message names the key path).
 
     >>> import tempfile, os
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -156,6 +170,11 @@ def _decode(tree, arrays: dict):
         if tag in _LEAVES:
             if body not in arrays:
                 raise ValueError(f"the array {body!r} is missing")
+            # save() writes every array to a member of its own. Two keys sharing one array would make an
+            # in-place update of one (an optimizer's buffers, a BatchNorm's statistics) silently change the
+            # other, and a copy would hide that the file is not what save() wrote: refuse it.
+            if body in used:
+                raise ValueError(f"the array {body!r} is referenced twice by the metadata")
             used.add(body)
             parent[slot] = _LEAVES[tag](arrays[body])
             continue
@@ -174,38 +193,114 @@ def _decode(tree, arrays: dict):
     return root[0]
 
 
+# What reads the header of each .npy format version. Version 3.0 differs from 2.0 only in allowing utf-8
+# field names, which the size check does not need (it reads the shape and the item size).
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+    (3, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _array_header(file) -> tuple[tuple, np.dtype, int]:
+    """(shape, dtype, header length) of the .npy array starting at `file`'s position, reading no data."""
+    version = np.lib.format.read_magic(file)
+    if version not in _HEADER_READERS:
+        raise ValueError(f".npy format version {version} is unknown")
+    shape, _, dtype = _HEADER_READERS[version](file)
+    return shape, dtype, file.tell()
+
+
+def _check_members(archive: zipfile.ZipFile, file_size: int) -> dict:
+    """{name: member} after checking, without reading any data, that every array fits in the file.
+
+    numpy allocates the array its header describes before reading the data, so a header claiming a huge
+    shape would ask for terabytes: every header must describe exactly the bytes its member holds, and the
+    members (stored, as save() writes them) must fit in the file together, without overlapping.
+    """
+    members = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"the member {info.filename!r} is not an .npy array")
+        if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+            raise ValueError(f"the member {info.filename!r} is compressed; save() stores members uncompressed")
+        name = info.filename[: -len(".npy")]
+        if name in members:
+            raise ValueError(f"the member {info.filename!r} appears twice")
+        members[name] = info
+    claimed = sum(info.file_size for info in members.values())
+    if claimed > file_size:
+        raise ValueError(f"its members claim {claimed} bytes, more than the file's {file_size}")
+    for name, info in members.items():
+        with archive.open(info) as member:
+            shape, dtype, header = _array_header(member)
+        if dtype.hasobject:
+            raise ValueError(f"the array {name!r} holds objects, which cannot be loaded with allow_pickle=False")
+        data = math.prod(shape) * dtype.itemsize
+        if any(n < 0 for n in shape) or header + data != info.file_size:
+            raise ValueError(
+                f"the array {name!r} claims shape {shape} of {dtype} ({data} bytes), "
+                f"but its member holds {info.file_size - header} bytes of data"
+            )
+    return members
+
+
+def _json_depth(text: bytes) -> int:
+    """How deep the brackets of the JSON `text` nest, measured without recursion."""
+    outside_strings = re.sub(rb'"(?:[^"\\]+|\\.)*"', b"", text)
+    chars = np.frombuffer(outside_strings, np.uint8)
+    steps = np.isin(chars, list(b"[{")).astype(np.int64) - np.isin(chars, list(b"]}"))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _read_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    with archive.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _read(archive: zipfile.ZipFile, file_size: int):
+    members = _check_members(archive, file_size)
+    if META not in members:
+        raise ValueError(f"the metadata member {META!r} is missing")
+    text = _read_array(archive, members.pop(META)).tobytes()
+    # json.loads recurses once per level and would end in a RecursionError on deep (crafted) metadata.
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(
+            f"the metadata nests {depth} levels deep, deeper than the limit of {MAX_JSON_DEPTH} "
+            f"that a checkpoint of at most {MAX_DEPTH} levels needs"
+        )
+    meta = json.loads(text.decode("utf-8"))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"the metadata does not name the format {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"version {VERSION} expected, got {meta.get('version')!r}")
+    return _decode(meta.get("tree"), {name: _read_array(archive, info) for name, info in members.items()})
+
+
 def load(path: str | os.PathLike):
     """Read a checkpoint written by save(), exactly as it was saved (no pickle involved).
 
     Raises:
-        ValueError: `load: <path> is not a valid nodegrad checkpoint: <why>` for truncated or corrupt files.
+        ValueError: `load: <path> is not a valid nodegrad checkpoint: <why>` for truncated, corrupt or
+            crafted files (an array header claiming more data than the file holds, metadata nested too deep).
         FileNotFoundError: there is no file at `path`.
     """
     path = os.fspath(path)
-
-    def invalid(why) -> ValueError:
-        return ValueError(f"load: {path} is not a valid nodegrad checkpoint: {str(why) or type(why).__name__}")
-
     # What a damaged zip can raise; the OSErrors of a missing or unreadable file pass through unchanged.
     damage = (ValueError, EOFError, KeyError, TypeError, OSError, NotImplementedError, zipfile.BadZipFile)
     try:
-        contents = np.load(path, allow_pickle=False)
+        with open(path, "rb") as file:
+            file_size = os.fstat(file.fileno()).st_size
+            if file.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
+                file.seek(0)
+                shape, _, _ = _array_header(file)
+                raise ValueError(f"it holds a single array of shape {shape}, not an archive")
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                return _read(archive, file_size)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except damage as error:
-        raise invalid(error) from error
-    if not isinstance(contents, np.lib.npyio.NpzFile):
-        raise invalid(f"it holds a single array of shape {contents.shape}, not an archive")
-    with contents:
-        try:
-            if META not in contents.files:
-                raise ValueError(f"the metadata member {META!r} is missing")
-            meta = json.loads(contents[META].tobytes().decode("utf-8"))
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError(f"the metadata does not name the format {FORMAT!r}")
-            if meta.get("version") != VERSION:
-                raise ValueError(f"version {VERSION} expected, got {meta.get('version')!r}")
-            arrays = {name: contents[name] for name in contents.files if name != META}
-            return _decode(meta.get("tree"), arrays)
-        except damage as error:
-            raise invalid(error) from error
+        why = str(error) or type(error).__name__
+        raise ValueError(f"load: {path} is not a valid nodegrad checkpoint: {why}") from error

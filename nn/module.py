@@ -6,7 +6,7 @@ over the module tree (names, state_dict, train, repr, apply) goes through `_trav
 stack, so a model nested thousands of levels deep never hits Python's recursion limit.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -329,15 +329,19 @@ class Module:
             state[name] = np.array(member.value if isinstance(member, TensorNode) else member, copy=True)
         return state
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or TensorNodes) from `state_dict` into the parameters and buffers, cast to their dtypes.
 
-        Nothing is changed unless every entry fits. With strict, missing and unexpected names are errors
-        too; shape mismatches always are.
+        All or nothing: every entry is checked (name, shape, a dtype that casts to the target's within its
+        kind) and cast before the first one is written, so a bad entry leaves the module as it was. With
+        strict, missing and unexpected names are errors too; shape and dtype mismatches always are.
 
         Raises:
-            ValueError: listing every missing, unexpected and mis-shaped entry at once.
+            TypeError: `state_dict` is not a mapping.
+            ValueError: listing every missing, unexpected, mis-shaped, mistyped and read-only entry at once.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: state_dict must map names to arrays, got {type(state_dict).__name__}")
         missing, mismatched, updates = [], [], []
         own = set()
         for name, module, table, key in self._state_entries():
@@ -347,18 +351,30 @@ class Module:
                 continue
             value = state_dict[name]
             array = np.asarray(value.value if isinstance(value, TensorNode) else value)
-            target = getattr(module, table)[key]
+            member = getattr(module, table)[key]
+            target = member.value if isinstance(member, TensorNode) else member
             if array.shape != target.shape:
                 mismatched.append(f"shape mismatch {name}: expected {target.shape}, got {array.shape}")
-                continue
-            updates.append((target, array))
+            # Within a kind only: a float into an int buffer, a complex into a real parameter or a string
+            # anywhere would lose information or fail halfway through the writes.
+            elif not np.can_cast(array.dtype, target.dtype, casting="same_kind"):
+                mismatched.append(
+                    f"dtype mismatch {name}: expected {target.dtype} or one of its kind, got {array.dtype}"
+                )
+            elif not isinstance(member, TensorNode) and not target.flags.writeable:
+                mismatched.append(f"read-only {name}: the buffer cannot be written in place")
+            else:
+                updates.append((member, array, target.dtype))
         unexpected = [name for name in state_dict if name not in own]
         problems = [f"missing {missing}"] if strict and missing else []
         problems += [f"unexpected {unexpected}"] if strict and unexpected else []
         if problems or mismatched:
             raise ValueError("load_state_dict: " + "; ".join(problems + mismatched))
-        for target, array in updates:
-            write_(target, array)
+        # Cast first (an overflow warning made an error must come before any write): copying an array of
+        # the target's own dtype and shape into it cannot fail, so no write needs undoing.
+        casts = [(member, np.asarray(array, dtype=dtype)) for member, array, dtype in updates]
+        for member, array in casts:
+            write_(member, array)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----

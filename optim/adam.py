@@ -50,7 +50,7 @@ class Adam(Optimizer):
             params,
             dict(
                 lr=lr,
-                betas=tuple(betas),
+                betas=betas,
                 eps=eps,
                 weight_decay=weight_decay,
                 amsgrad=amsgrad,
@@ -59,11 +59,11 @@ class Adam(Optimizer):
             ),
         )
 
-    def _check_options(self, options: dict) -> None:
-        super()._check_options(options)
+    def _check_options(self, options: dict, where: str) -> None:
+        super()._check_options(options, where)
         betas = options.get("betas", (0.0, 0.0))
         if len(betas) != 2:
-            raise ValueError(f"{self._where}: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"{where}: betas must be a pair (beta1, beta2), got {betas!r}")
 
     def _update(self, value: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         if not state:

@@ -64,7 +64,17 @@ class LRScheduler:
         return {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore the attributes saved by `state_dict()` (also after a trip through `nn.save`)."""
+        """Restore the attributes saved by `state_dict()` (also after a trip through `nn.save`).
+
+        Raises:
+            ValueError: the saved attributes are not this scheduler's (another schedule saved them).
+        """
+        own = sorted(k for k in vars(self) if k != "optimizer")
+        if sorted(state_dict, key=str) != own:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the attributes {own} expected, got {list(state_dict)}, "
+                f"so another scheduler saved them"
+            )
         for key, value in state_dict.items():
             value = plain(value)
             setattr(self, key, list(value) if isinstance(value, tuple) else value)

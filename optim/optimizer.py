@@ -12,8 +12,10 @@ import numpy as np
 
 from autograd import TensorNode, enable_grad
 
-# Options that must be >= 0 wherever an optimizer has them; betas get their own interval check.
+# Options that must be numbers >= 0 wherever an optimizer has them; betas get their own interval check.
 _NON_NEGATIVE = ("lr", "eps", "weight_decay", "momentum", "dampening", "alpha", "lr_decay", "initial_accumulator_value")
+# Options that are switches: only bools, since a string such as "False" would switch them on.
+_FLAGS = ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay")
 
 
 def plain(value):
@@ -30,6 +32,10 @@ def plain(value):
     if isinstance(value, (np.ndarray, list, tuple)):
         return tuple(plain(v) for v in value)
     return value
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _describe(x) -> str:
@@ -62,7 +68,7 @@ class Optimizer:
                 f"got {_describe(params)}"
             )
         self.defaults = {k: plain(v) for k, v in defaults.items()}
-        self._check_options(self.defaults)
+        self._check_options(self.defaults, self._where)
         self.param_groups: list[dict] = []
         self.state: dict[TensorNode, dict] = {}
         groups = list(params)
@@ -108,19 +114,31 @@ class Optimizer:
                 )
             seen[id(p)] = len(self.param_groups)
         group = {**self.defaults, **{k: plain(v) for k, v in param_group.items() if k != "params"}}
-        self._check_options(group)
+        self._check_options(group, self._where)
         group["params"] = params
         self.param_groups.append(group)
 
-    def _check_options(self, options: dict) -> None:
-        """Raise ValueError naming the first option out of range; subclasses add their own rules."""
+    def _check_options(self, options: dict, where: str) -> None:
+        """Raise naming the first option of the wrong type (TypeError) or out of range (ValueError).
+
+        `where` starts the message: the optimizer, and on load_state_dict the group. Subclasses add rules.
+        """
         for name in _NON_NEGATIVE:
             value = options.get(name, 0.0)
+            if not _is_number(value):
+                raise TypeError(f"{where}: {name} must be a number, got {type(value).__name__} {value!r}")
             if not value >= 0.0:  # written so that NaN fails too
-                raise ValueError(f"{self._where}: {name} must be >= 0, got {value!r}")
-        for i, beta in enumerate(options.get("betas", ())):
+                raise ValueError(f"{where}: {name} must be >= 0, got {value!r}")
+        for name in _FLAGS:
+            value = options.get(name, False)
+            if not isinstance(value, bool):
+                raise TypeError(f"{where}: {name} must be a bool, got {type(value).__name__} {value!r}")
+        betas = options.get("betas", ())
+        if not isinstance(betas, tuple) or not all(_is_number(beta) for beta in betas):
+            raise TypeError(f"{where}: betas must be a tuple of numbers, got {type(betas).__name__} {betas!r}")
+        for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{self._where}: betas[{i}] must lie in [0, 1), got {beta!r}")
+                raise ValueError(f"{where}: betas[{i}] must lie in [0, 1), got {beta!r}")
 
     # ----- stepping -----
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -199,44 +217,74 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore options and buffers saved by `state_dict()` (also after a trip through `nn.save`).
 
-        Buffers are copied and cast to their parameter's dtype; groups must match in number and size.
+        Buffers are copied and cast to their parameter's dtype; groups must match in number and size, and
+        hold every option of this update rule. All or nothing: the optimizer changes only if every entry fits.
 
         Raises:
-            ValueError: the saved groups do not match this optimizer's groups.
+            ValueError: the saved groups do not match this optimizer's groups (another update rule's lack
+                its options), an option or a buffer is out of range or mis-shaped.
+            TypeError: an option or a buffer of the wrong type.
         """
+        where = f"{self._where}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{where}: a dict with 'state' and 'param_groups' expected, got {_describe(state_dict)}")
+        if not {"state", "param_groups"} <= set(state_dict):
+            raise ValueError(f"{where}: a dict with 'state' and 'param_groups' expected, got keys {list(state_dict)}")
         saved_groups = state_dict["param_groups"]
         if isinstance(saved_groups, dict):  # a container that stores lists as {"0": ..., "1": ...}
             saved_groups = [saved_groups[k] for k in sorted(saved_groups, key=int)]
+        if not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+            raise ValueError(f"{where}: every saved group must be a dict with a 'params' key")
         sizes = [len(g["params"]) for g in self.param_groups]
         saved_sizes = [len(np.atleast_1d(g["params"])) for g in saved_groups]
         if sizes != saved_sizes:
-            raise ValueError(
-                f"{self._where}.load_state_dict: groups of sizes {sizes} expected, got groups of sizes {saved_sizes}"
-            )
+            raise ValueError(f"{where}: groups of sizes {sizes} expected, got groups of sizes {saved_sizes}")
+        indices = [[int(i) for i in np.atleast_1d(g["params"])] for g in saved_groups]
         by_index = {}
-        for group, saved in zip(self.param_groups, saved_groups, strict=True):
-            for p, i in zip(group["params"], np.atleast_1d(saved["params"]), strict=True):
-                by_index[int(i)] = p
+        for group, saved in zip(self.param_groups, indices, strict=True):
+            by_index.update(zip(saved, group["params"], strict=True))
+        if len(by_index) != sum(sizes):
+            raise ValueError(f"{where}: each parameter index may appear once, got the groups {indices}")
         new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups, strict=True):
+        for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             options = {k: plain(v) for k, v in saved.items() if k != "params"}
-            self._check_options(options)
+            # Groups saved by another update rule lack this one's options (SGD's momentum in Adam's
+            # groups): refused here rather than as a KeyError at the next step.
+            missing = sorted(set(self.defaults) - set(options))
+            if missing:
+                raise ValueError(
+                    f"{where}: group {g} lacks the {self._where} options {missing}; it has {sorted(options)}, "
+                    f"so it was saved by another optimizer"
+                )
+            self._check_options(options, f"{where} (group {g})")
             new_groups.append({**options, "params": group["params"]})
         state = {}
         for i, buffers in state_dict["state"].items():
             if int(i) not in by_index:
                 raise ValueError(
-                    f"{self._where}.load_state_dict: state for parameters {sorted(by_index)} expected, "
-                    f"got state for parameter {i}"
+                    f"{where}: state for parameters {sorted(by_index)} expected, got state for parameter {i}"
                 )
+            if not isinstance(buffers, dict):
+                raise TypeError(f"{where}: the state of parameter {i} must be a dict, got {_describe(buffers)}")
             p = by_index[int(i)]
-            # "step" is a counter; every other entry is a buffer shaped like its parameter.
-            state[p] = {k: int(v) if k == "step" else np.array(v, dtype=p.dtype) for k, v in buffers.items()}
-            for key, buffer in state[p].items():
-                if key != "step" and buffer.shape != p.shape:
-                    raise ValueError(
-                        f"{self._where}.load_state_dict: {key} of parameter {i} must have its shape "
-                        f"{p.shape}, got {buffer.shape}"
-                    )
+            state[p] = {key: _load_entry(f"{where}: {key} of parameter {i}", key, v, p) for key, v in buffers.items()}
         self.param_groups = new_groups
         self.state = state
+
+
+def _load_entry(where: str, key: str, value, p: TensorNode):
+    """A saved state entry, checked and copied: "step" is a counter, every other entry a buffer shaped like `p`."""
+    if key == "step":
+        step = plain(value)
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"{where} must be an int, got {type(step).__name__} {step!r}")
+        if step < 0:
+            raise ValueError(f"{where} must be >= 0, got {step}")
+        return step
+    array = np.asarray(value)
+    # Within a kind only: a string or complex buffer would fail halfway through a step, or lose its meaning.
+    if not np.can_cast(array.dtype, p.dtype, casting="same_kind"):
+        raise TypeError(f"{where} must hold numbers that cast to {p.dtype}, got dtype {array.dtype}")
+    if array.shape != p.shape:
+        raise ValueError(f"{where} must have its shape {p.shape}, got {array.shape}")
+    return np.array(array, dtype=p.dtype)

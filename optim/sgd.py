@@ -50,11 +50,11 @@ class SGD(Optimizer):
             ),
         )
 
-    def _check_options(self, options: dict) -> None:
-        super()._check_options(options)
+    def _check_options(self, options: dict, where: str) -> None:
+        super()._check_options(options, where)
         if options.get("nesterov") and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError(
-                f"{self._where}: nesterov needs momentum > 0 and dampening = 0, "
+                f"{where}: nesterov needs momentum > 0 and dampening = 0, "
                 f"got momentum={options['momentum']!r}, dampening={options['dampening']!r}"
             )
 

@@ -333,53 +333,85 @@ class Solver:
         return float(np.mean(np.concatenate(predictions) == y)) if len(X) else 0.0
 
     # ----- checkpoints -----
+    def _state(self) -> dict:
+        """Everything the run depends on: what save() writes and load() restores."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "best_params": self.best_params,
+            "solver": {
+                "optimizer_class": type(self.optimizer).__name__,
+                "scheduler_class": None if self.scheduler is None else type(self.scheduler).__name__,
+                "scheduler_interval": self.scheduler_interval,
+                "epoch": self.epoch,
+                "iteration": self.iteration,
+                "best_val_acc": self.best_val_acc,
+                "loss_history": np.array(self.loss_history),
+                "train_acc_history": np.array(self.train_acc_history),
+                "val_acc_history": np.array(self.val_acc_history),
+                "order": self._order,
+                # Generator states are dicts of str and (128-bit) int: JSON holds them exactly.
+                "rng_state": self._rng.bit_generator.state,
+                "engine_rng_state": engine_random.generator().bit_generator.state,
+            },
+        }
+
     def save(self, path: str | os.PathLike) -> None:
         """Write a checkpoint of the whole run to `path` (an .npz through `nn.save`, atomic)."""
-        nn.save(
-            {
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-                "best_params": self.best_params,
-                "solver": {
-                    "scheduler_interval": self.scheduler_interval,
-                    "epoch": self.epoch,
-                    "iteration": self.iteration,
-                    "best_val_acc": self.best_val_acc,
-                    "loss_history": np.array(self.loss_history),
-                    "train_acc_history": np.array(self.train_acc_history),
-                    "val_acc_history": np.array(self.val_acc_history),
-                    "order": self._order,
-                    # Generator states are dicts of str and (128-bit) int: JSON holds them exactly.
-                    "rng_state": self._rng.bit_generator.state,
-                    "engine_rng_state": engine_random.generator().bit_generator.state,
-                },
-            },
-            path,
-        )
+        nn.save(self._state(), path)
 
     def load(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint written by `save()` into this solver, its model, optimizer and scheduler.
 
+        All or nothing: a checkpoint that does not fit leaves the solver, model, optimizer and scheduler as
+        they were.
+
         Raises:
-            ValueError: the checkpoint has a scheduler state and this solver no scheduler, or the reverse;
-                or its scheduler stepped per epoch and this one per iteration, or the reverse.
+            ValueError: the file is not a Solver checkpoint; it was saved with another update rule or
+                scheduler; it has a scheduler state and this solver no scheduler, or the reverse; its scheduler
+                stepped per epoch and this one per iteration, or the reverse; or (from the model's, optimizer's
+                or scheduler's load_state_dict) a part of it does not fit.
         """
         checkpoint = nn.load(path)
+        self._check_fits(checkpoint, os.fspath(path))
+        snapshot = self._state()
+        try:
+            self._restore(checkpoint)
+        except BaseException:
+            self._restore(snapshot)
+            raise
+
+    def _check_fits(self, checkpoint, path: str) -> None:
+        """Refuse, before anything is restored, a checkpoint written by another kind of run."""
+        keys = ["best_params", "model", "optimizer", "scheduler", "solver"]
+        if not isinstance(checkpoint, dict) or sorted(checkpoint, key=str) != keys:
+            got = sorted(checkpoint, key=str) if isinstance(checkpoint, dict) else type(checkpoint).__name__
+            raise ValueError(f"Solver.load: {path} is not a Solver checkpoint: the keys {keys} expected, got {got}")
         saved_with = checkpoint["scheduler"] is not None
         if saved_with != (self.scheduler is not None):
             with_or_without = {True: "with", False: "without"}
             raise ValueError(
-                f"Solver.load: {os.fspath(path)} needs a solver {with_or_without[saved_with]} a "
+                f"Solver.load: {path} needs a solver {with_or_without[saved_with]} a "
                 f"scheduler, got one {with_or_without[not saved_with]}"
             )
+        state = checkpoint["solver"]
         # Checkpoints from before the option stepped their schedulers per epoch.
-        interval = checkpoint["solver"].get("scheduler_interval", "epoch")
+        interval = state.get("scheduler_interval", "epoch")
         if saved_with and interval != self.scheduler_interval:
             raise ValueError(
-                f"Solver.load: {os.fspath(path)} stepped its scheduler per {interval}, so the solver "
+                f"Solver.load: {path} stepped its scheduler per {interval}, so the solver "
                 f"must too, got scheduler_interval={self.scheduler_interval!r}"
             )
+        # Older checkpoints do not name their classes; the optimizer then refuses groups that lack its options.
+        for part, saved, own in (
+            ("update rule", state.get("optimizer_class"), type(self.optimizer).__name__),
+            ("scheduler", state.get("scheduler_class"), type(self.scheduler).__name__),
+        ):
+            if saved is not None and saved != own:
+                raise ValueError(f"Solver.load: {path} was saved by a run with the {part} {saved}, got one with {own}")
+
+    def _restore(self, checkpoint: dict) -> None:
         self.model.load_state_dict(checkpoint["model"])
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         if self.scheduler is not None:

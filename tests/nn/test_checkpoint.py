@@ -1,5 +1,6 @@
 """nn.save / nn.load: exact round trips without pickle, atomic writes, and clear errors on damaged files."""
 
+import io
 import json
 import os
 import zipfile
@@ -111,8 +112,48 @@ def test_save_rejects_what_needs_pickle(tmp_path, obj, error, message):
 def test_save_rejects_self_containing_objects(tmp_path):
     loop = {}
     loop["self"] = loop
-    with pytest.raises(ValueError, match="nested deeper than 1000 levels"):
+    with pytest.raises(ValueError, match=f"nested deeper than the limit of {checkpoint.MAX_DEPTH} levels"):
         nn.save(loop, tmp_path / "x.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _nested(depth: int, container) -> object:
+    """`depth` containers around an empty one, so the deepest value sits at `depth`."""
+    obj = container()
+    for _ in range(depth):
+        obj = {"k": obj} if container is dict else [obj]
+    return obj
+
+
+@pytest.mark.parametrize("container", [dict, list])
+def test_the_deepest_checkpoint_round_trips_and_one_level_more_is_refused(tmp_path, container):
+    deepest = _nested(checkpoint.MAX_DEPTH, container)
+    nn.save(deepest, tmp_path / "deep.npz")
+    assert nn.load(tmp_path / "deep.npz") == deepest
+    limit = checkpoint.MAX_DEPTH
+    path = "/".join(("k" if container is dict else "0") for _ in range(limit + 1))
+    with pytest.raises(ValueError, match=rf"^save: '{path}' is nested deeper than the limit of {limit} levels"):
+        nn.save(_nested(checkpoint.MAX_DEPTH + 1, container), tmp_path / "deeper.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["deep.npz"]
+
+
+def _raw_meta(text: bytes) -> np.ndarray:
+    return np.frombuffer(b'{"format": "nodegrad-checkpoint", "version": 1, "tree": ' + text + b"}", np.uint8)
+
+
+def test_metadata_nested_too_deep_for_the_json_parser_is_refused(tmp_path):
+    path = tmp_path / "deep.npz"
+    levels = 100_000  # json.loads would recurse this deep
+    _write_zip(path, {"__nodegrad__": _raw_meta(b'{"list": [' * levels + b"1" + b"]}" * levels)})
+    why = rf"the metadata nests {2 * levels + 1} levels deep, deeper than the limit of {checkpoint.MAX_JSON_DEPTH} "
+    with pytest.raises(ValueError, match=rf"^load: {path} is not a valid nodegrad checkpoint: {why}"):
+        nn.load(path)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(tmp_path):
+    obj = {"[": "[{" * 5000, "quoted": '\\"[' * 2000 + "\\", '"{': ["]", "}"]}
+    nn.save(obj, tmp_path / "strings.npz")
+    assert nn.load(tmp_path / "strings.npz") == obj
 
 
 def _good_checkpoint(tmp_path):
@@ -220,6 +261,11 @@ def _meta(tree, **overrides):
         ({"__nodegrad__": _meta({"dict": [[1, 2, 3]]})}, r"a dict entry is not a \[key, value\] pair"),
         ({"__nodegrad__": _meta(1), "w": np.ones(1)}, r"arrays \['w'\] are not referenced"),
         ({"__nodegrad__": _meta({"array": "w"}), "w": np.array([{}])}, "allow_pickle=False"),
+        (
+            {"__nodegrad__": _meta({"dict": [["a", {"array": "w"}], ["b", {"array": "w"}]]}), "w": np.ones(2)},
+            "the array 'w' is referenced twice",
+        ),
+        ({"__nodegrad__": _meta({"list": [{"array": "w"}, {"scalar": "w"}]}), "w": np.ones(())}, "referenced twice"),
     ],
 )
 def test_invalid_contents_are_reported_clearly(tmp_path, members, reason):
@@ -239,3 +285,45 @@ def test_other_files_are_reported_clearly(tmp_path):
         nn.load(tmp_path / "array.npy")
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize(
+    "claimed",
+    ["(1000000000000000,)", "(100000000, 100000000)", "(5,)", "(-4, -1)"],
+    ids=["8-petabytes", "2-d-80-petabytes", "one-too-many", "negative"],
+)
+def test_an_array_header_claiming_more_than_the_file_holds_is_refused_before_allocating(tmp_path, claimed):
+    path, _ = _good_checkpoint(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    # The shape grows into the header's padding, so the member keeps its length; the archive is then
+    # written anew, with valid sizes and checksums, as a crafted file would be.
+    old, new = b"'shape': (4,), }", f"'shape': {claimed}, }}".encode()
+    header = members["model/w.npy"]
+    at = header.index(old)
+    assert header[at + len(old) : at + len(new)] == b" " * (len(new) - len(old))
+    members["model/w.npy"] = header[:at] + new + header[at + len(new) :]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=rf"^load: {path} .*: the array 'model/w' claims shape \({claimed[1:-1]}\) of"):
+        nn.load(path)
+
+
+def test_compressed_members_are_refused(tmp_path):
+    # A compressed member's sizes cannot be checked against the file without inflating it; save() never
+    # writes one, and this one's header claims 8 petabytes.
+    path = tmp_path / "deflated.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__nodegrad__.npy", _npy(_meta({"array": "w"})), compress_type=zipfile.ZIP_STORED)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**15,)})
+        archive.writestr("w.npy", header.getvalue() + bytes(32))
+    with pytest.raises(ValueError, match=rf"^load: {path} .*: the member 'w.npy' is compressed"):
+        nn.load(path)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array)
+    return buffer.getvalue()

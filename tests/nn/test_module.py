@@ -1,5 +1,7 @@
 """Module, Parameter, Sequential and ModuleList: registration, traversal, modes, hooks, state, repr."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -223,6 +225,58 @@ def test_load_state_dict_reports_every_problem_at_once_and_changes_nothing():
     result = net.load_state_dict({"fc.weight": np.ones((10, 5)), "foo": 1}, strict=False)
     assert result.missing_keys == ["fc.bias"] and result.unexpected_keys == ["foo"]
     assert (net.fc.weight.value == 1).all()
+
+
+def _bn_net_and_other_state():
+    """A Linear + BatchNorm1d net, and a state dict of the same layout with different values everywhere."""
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    other = {name: np.full_like(array, 2) for name, array in net.state_dict().items()}
+    return net, other
+
+
+@pytest.mark.parametrize(
+    "entry, value, reason",
+    [
+        ("1.running_var", np.array(["a", "b", "c"]), r"dtype mismatch 1.running_var: expected float32 .*got <U1"),
+        ("1.running_var", np.array([1j, 2j, 3j]), "dtype mismatch 1.running_var: expected float32 .*got complex128"),
+        ("1.num_batches_tracked", np.array(2.5), "dtype mismatch 1.num_batches_tracked: expected int64 .*got float64"),
+        ("1.running_var", np.array([object()] * 3), "dtype mismatch 1.running_var: expected float32 .*got object"),
+    ],
+    ids=["strings", "complex", "float-into-int", "objects"],
+)
+def test_a_mistyped_entry_after_good_ones_changes_nothing(entry, value, reason):
+    net, state = _bn_net_and_other_state()
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=rf"^load_state_dict: {reason}"):
+        net.load_state_dict({**state, entry: value})
+    for name, array in net.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+
+
+def test_a_read_only_buffer_is_reported_before_anything_is_written():
+    net, state = _bn_net_and_other_state()
+    net[1].running_var.flags.writeable = False
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"^load_state_dict: read-only 1.running_var"):
+        net.load_state_dict(state)
+    for name, array in net.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+
+
+def test_a_cast_that_fails_fails_before_the_first_write():
+    net, state = _bn_net_and_other_state()
+    before = net.state_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            net.load_state_dict({**state, "1.running_var": np.full(3, 1e300)})  # float64 overflows float32
+    for name, array in net.state_dict().items():
+        np.testing.assert_array_equal(array, before[name], err_msg=name)
+
+
+def test_load_state_dict_needs_a_mapping():
+    with pytest.raises(TypeError, match="load_state_dict: state_dict must map names to arrays, got list"):
+        nn.Linear(2, 2).load_state_dict([("weight", np.zeros((2, 2)))])
 
 
 def test_loading_into_a_parameter_a_graph_saved_makes_that_graph_refuse_backward():

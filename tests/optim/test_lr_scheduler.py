@@ -163,3 +163,13 @@ def test_state_dict_resumes_the_same_sequence(make):
     second.load_state_dict({k: np.asarray(v) for k, v in first.state_dict().items()})  # as if read from disk
     tail = _sequence(second, 7, metrics[5:] if uses_metric else None)
     np.testing.assert_array_equal(head + tail[1:], straight)
+
+
+def test_load_state_dict_refuses_another_schedulers_state():
+    step = optim.StepLR(_sgd(), step_size=2)
+    step.step()
+    cosine = optim.CosineAnnealingLR(_sgd(), T_max=5)
+    before = cosine.state_dict()
+    with pytest.raises(ValueError, match=r"^CosineAnnealingLR.load_state_dict: the attributes .*'T_max'.* expected"):
+        cosine.load_state_dict(step.state_dict())
+    assert cosine.state_dict() == before

@@ -1,5 +1,7 @@
 """The Optimizer base: argument checks, param groups, skipping, dtypes, zero_grad, closures and state_dict."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -243,6 +245,119 @@ def test_load_state_dict_rejects_buffers_of_another_shape():
     saved["state"][0]["momentum_buffer"] = np.ones(3)
     with pytest.raises(ValueError, match=r"momentum_buffer of parameter 0 must have its shape \(2,\), got \(3,\)"):
         opt.load_state_dict(saved)
+
+
+@pytest.mark.parametrize(
+    "optimizer_class, options, error, message",
+    [
+        (optim.SGD, dict(lr="0.1"), TypeError, "lr must be a number, got str '0.1'"),
+        (optim.SGD, dict(lr=[0.1]), TypeError, r"lr must be a number, got tuple \(0.1,\)"),
+        (optim.SGD, dict(lr=0.1, momentum=None), TypeError, "momentum must be a number, got NoneType"),
+        (optim.SGD, dict(lr=0.1, momentum=0.9, nesterov="yes"), TypeError, "nesterov must be a bool, got str"),
+        (optim.RMSprop, dict(alpha=np.array([0.9, 0.99])), TypeError, "alpha must be a number, got tuple"),
+        (optim.RMSprop, dict(centered=1), TypeError, "centered must be a bool, got int 1"),
+        (optim.Adagrad, dict(lr_decay=True), TypeError, "lr_decay must be a number, got bool"),
+        (optim.Adam, dict(betas=0.9), TypeError, "betas must be a tuple of numbers, got float 0.9"),
+        (optim.Adam, dict(betas=("0.9", 0.999)), TypeError, "betas must be a tuple of numbers"),
+        (optim.Adam, dict(betas=(0.9, 0.99, 0.999)), ValueError, r"betas must be a pair"),
+        (optim.AdamW, dict(amsgrad="False"), TypeError, "amsgrad must be a bool, got str 'False'"),
+    ],
+)
+def test_wrongly_typed_options_are_named_at_construction(optimizer_class, options, error, message):
+    with pytest.raises(error, match=f"^{optimizer_class.__name__}: {message}"):
+        optimizer_class([_param()], **options)
+
+
+def _stepped_adam():
+    params = make_params()
+    opt = optim.Adam(groups(params), lr=0.1)
+    run(opt, params, gradient_sequence(2))
+    return opt, opt.state_dict()
+
+
+def _assert_same_state(a: dict, b: dict) -> None:
+    assert a["param_groups"] == b["param_groups"]
+    assert sorted(a["state"]) == sorted(b["state"])
+    for i, buffers in a["state"].items():
+        assert sorted(buffers) == sorted(b["state"][i])
+        assert all(np.array_equal(v, b["state"][i][k]) for k, v in buffers.items())
+
+
+@pytest.mark.parametrize(
+    "group, option, value, error, message",
+    [
+        (1, "lr", "0.1", TypeError, r"\(group 1\): lr must be a number, got str '0.1'"),
+        (0, "eps", [1e-8], TypeError, r"\(group 0\): eps must be a number, got tuple"),
+        (0, "betas", (0.9, 0.99, 0.999), ValueError, r"\(group 0\): betas must be a pair"),
+        (0, "betas", np.array(0.9), TypeError, r"\(group 0\): betas must be a tuple of numbers, got float"),
+        (1, "amsgrad", "False", TypeError, r"\(group 1\): amsgrad must be a bool"),
+        (0, "weight_decay", -1.0, ValueError, r"\(group 0\): weight_decay must be >= 0"),
+    ],
+)
+def test_load_state_dict_names_a_wrongly_typed_option_and_changes_nothing(group, option, value, error, message):
+    opt, saved = _stepped_adam()
+    saved["param_groups"][group][option] = value
+    with pytest.raises(error, match=f"^Adam.load_state_dict {message}"):
+        opt.load_state_dict(saved)
+    _assert_same_state(opt.state_dict(), _stepped_adam()[1])
+
+
+@pytest.mark.parametrize(
+    "key, value, error, message",
+    [
+        ("exp_avg", np.array(["a", "b"]), TypeError, r"exp_avg of parameter 0 must hold numbers that cast to float64"),
+        ("exp_avg_sq", np.array([1j, 2j]), TypeError, r"exp_avg_sq of parameter 0 must hold numbers"),
+        ("step", "2", TypeError, "step of parameter 0 must be an int, got str '2'"),
+        ("step", 2.5, TypeError, "step of parameter 0 must be an int, got float"),
+        ("step", -1, ValueError, "step of parameter 0 must be >= 0, got -1"),
+    ],
+)
+def test_load_state_dict_names_a_wrongly_typed_buffer_and_changes_nothing(key, value, error, message):
+    opt, saved = _stepped_adam()
+    saved["state"][0][key] = value
+    with pytest.raises(error, match=f"^Adam.load_state_dict: {message}"):
+        opt.load_state_dict(saved)
+    _assert_same_state(opt.state_dict(), _stepped_adam()[1])
+
+
+@pytest.mark.parametrize(
+    "saved_by, loaded_by, missing",
+    [
+        (optim.Adam, optim.SGD, ["dampening", "momentum", "nesterov"]),
+        (optim.SGD, optim.Adam, ["amsgrad", "betas", "decoupled_weight_decay", "eps"]),
+        (optim.Adagrad, optim.RMSprop, ["alpha", "centered", "momentum"]),
+    ],
+)
+def test_load_state_dict_refuses_another_update_rules_state(saved_by, loaded_by, missing):
+    params = make_params()
+    saver = saved_by(groups(params), lr=0.1)
+    run(saver, params, gradient_sequence(2))
+    loader = loaded_by(groups(make_params()), lr=0.1)
+    name = loaded_by.__name__
+    with pytest.raises(
+        ValueError, match=rf"^{name}.load_state_dict: group 0 lacks the {name} options {re.escape(str(missing))}"
+    ):
+        loader.load_state_dict(saver.state_dict())
+    assert loader.state == {} and loader.param_groups[0]["lr"] == 0.1
+
+
+def test_load_state_dict_refuses_a_parameter_index_given_twice():
+    opt, saved = _stepped_adam()
+    saved["param_groups"][0]["params"] = [0, 0]
+    with pytest.raises(ValueError, match=r"each parameter index may appear once, got the groups \[\[0, 0\], \[2\]\]"):
+        opt.load_state_dict(saved)
+
+
+@pytest.mark.parametrize(
+    "state_dict, error, message",
+    [
+        ([], TypeError, "a dict with 'state' and 'param_groups' expected, got list"),
+        ({"state": {}}, ValueError, r"a dict with 'state' and 'param_groups' expected, got keys \['state'\]"),
+    ],
+)
+def test_load_state_dict_needs_the_state_dict_layout(state_dict, error, message):
+    with pytest.raises(error, match=f"^SGD.load_state_dict: {message}"):
+        optim.SGD([_param()], lr=0.1).load_state_dict(state_dict)
 
 
 def test_repr_names_the_rule_and_its_defaults():

@@ -8,6 +8,7 @@ import pytest
 import autograd as ag
 import nn
 import optim
+from autograd import random as engine_random
 
 
 def _data(n_train: int = 50, n_val: int = 30, features: int = 8, classes: int = 3, seed: int = 0) -> dict:
@@ -372,3 +373,85 @@ def test_loading_a_checkpoint_needs_the_same_scheduler_interval(tmp_path):
     with pytest.raises(ValueError, match="stepped its scheduler per iteration"):
         _solver(lr_decay=0.5).load(tmp_path / "per_iteration.npz")
     _solver(lr_decay=0.5).load(tmp_path / "per_epoch.npz")  # the same interval loads
+
+
+def _snapshot(solver: optim.Solver) -> list:
+    """What a failed load must leave as it was: model, optimizer, scheduler, position, histories, generators."""
+    optimizer = solver.optimizer.state_dict()
+    return [
+        *solver.model.state_dict().values(),
+        *(buffer for buffers in optimizer["state"].values() for buffer in buffers.values()),
+        optimizer["param_groups"],
+        None if solver.scheduler is None else solver.scheduler.state_dict(),
+        (solver.epoch, solver.iteration, solver.best_val_acc, solver.loss_history, solver.val_acc_history),
+        solver._rng.bit_generator.state,
+        engine_random.generator().bit_generator.state,
+    ]
+
+
+def _assert_unchanged(before: list, after: list) -> None:
+    assert len(before) == len(after)
+    for x, y in zip(before, after, strict=True):
+        assert np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+
+
+def _adam_checkpoint(path) -> None:
+    adam = _solver(update_rule="adam", num_epochs=1)
+    adam.train()
+    adam.save(path)
+
+
+def test_resuming_with_another_update_rule_is_refused_naming_both(tmp_path):
+    path = tmp_path / "adam.npz"
+    _adam_checkpoint(path)
+    sgd = _solver(update_rule="sgd")
+    before = _snapshot(sgd)
+    with pytest.raises(
+        ValueError, match=rf"^Solver.load: {path} was saved by a run with the update rule Adam, got one with SGD"
+    ):
+        sgd.load(path)
+    _assert_unchanged(before, _snapshot(sgd))
+    with pytest.raises(ValueError, match="update rule Adam, got one with SGD"):
+        optim.Solver.resume(path, _mlp(), _data(), update_rule="sgd", verbose=False)
+
+
+def test_an_older_checkpoint_of_another_update_rule_is_refused_by_the_optimizer_and_changes_nothing(tmp_path):
+    path = tmp_path / "adam.npz"
+    _adam_checkpoint(path)
+    older = nn.load(path)
+    del older["solver"]["optimizer_class"], older["solver"]["scheduler_class"]  # as written before they were
+    nn.save(older, path)
+    sgd = _solver(update_rule="sgd_momentum")
+    before = _snapshot(sgd)
+    # The model fits and is restored first; the optimizer's refusal must undo that.
+    with pytest.raises(ValueError, match=r"^SGD.load_state_dict: group 0 lacks the SGD options \['dampening'"):
+        sgd.load(path)
+    _assert_unchanged(before, _snapshot(sgd))
+
+
+def test_a_load_failing_at_its_last_step_leaves_the_solver_as_it_was(tmp_path):
+    path = tmp_path / "adam.npz"
+    _adam_checkpoint(path)
+    broken = nn.load(path)
+    broken["solver"]["engine_rng_state"] = {"bit_generator": "MT19937"}  # restored last of all
+    nn.save(broken, path)
+    solver = _solver(update_rule="adam")
+    before = _snapshot(solver)
+    with pytest.raises(ValueError, match="PCG64"):
+        solver.load(path)
+    _assert_unchanged(before, _snapshot(solver))
+
+
+def test_resuming_with_another_scheduler_is_refused_naming_both(tmp_path):
+    path = tmp_path / "step.npz"
+    _solver(scheduler=lambda o: optim.StepLR(o, step_size=2)).save(path)
+    cosine = _solver(scheduler=lambda o: optim.CosineAnnealingLR(o, T_max=5))
+    with pytest.raises(ValueError, match="saved by a run with the scheduler StepLR, got one with CosineAnnealingLR"):
+        cosine.load(path)
+
+
+def test_loading_a_file_that_is_not_a_solver_checkpoint_names_it(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.save({"model": _mlp().state_dict()}, path)
+    with pytest.raises(ValueError, match=rf"^Solver.load: {path} is not a Solver checkpoint: the keys \['best_params'"):
+        _solver().load(path)

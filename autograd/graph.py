@@ -73,6 +73,15 @@ class OpNode:
         """
         self.saved_roles, self.saved_versions = note_saved(self.ctx.saved, in_arrays, out_arrays, inputs, outputs)
 
+    def check_output_dtype(self, index: int, value) -> None:
+        """Refuse a complex or object output: it cannot carry a gradient, and would silently leave the graph."""
+        if value.dtype.kind in "cO":
+            raise TypeError(
+                f"{self.op.__name__}: output {index} must be floating point to carry a gradient, got dtype "
+                f"{value.dtype} (shape {value.shape}); complex and object arrays are not supported where an "
+                "input requires grad"
+            )
+
     @property
     def parents(self) -> tuple:
         """Per input: the OpNode that produced it, or None for leaves and constants."""

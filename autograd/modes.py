@@ -120,9 +120,9 @@ class detect_anomaly(_Switch):
 
 
 def _non_finite(array) -> str | None:
-    """'nan' or 'inf' when a float array holds one, else None."""
+    """'nan' or 'inf' when a float array (or numpy scalar: what a full reduction returns) holds one, else None."""
     array = getattr(array, "value", array)
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fc" or np.isfinite(array).all():
+    if not isinstance(array, (np.ndarray, np.generic)) or array.dtype.kind not in "fc" or np.isfinite(array).all():
         return None
     return "nan" if np.isnan(array).any() else "inf"
 

@@ -113,7 +113,9 @@ class Op:
 def _unwrap(inputs: tuple) -> tuple:
     """The inputs' arrays, and whether each needs a gradient.
 
-    Python numbers become arrays of the dtype of the floating arrays they meet (float32 stays float32).
+    A Python number becomes a 0-d array of the dtype of the first array of its kind or a higher one
+    among the inputs (float32 stays float32, an int tensor plus 2 stays int), else of PyTorch's
+    default for its kind (float32, int64, bool): numbers never promote tensors, as in PyTorch.
     """
     arrays, needs_grad, numbers = [], [], False
     for x in inputs:
@@ -125,28 +127,88 @@ def _unwrap(inputs: tuple) -> tuple:
             needs_grad.append(False)
             numbers = numbers or not (x is None or isinstance(x, np.ndarray))
     if numbers:
-        floats = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-        dtype = floats[0] if floats else np.float32
-        arrays = [a if a is None or isinstance(a, np.ndarray) else np.asarray(a, dtype=dtype) for a in arrays]
+        arrays = [a if a is None or isinstance(a, np.ndarray) else _number_array(a, arrays) for a in arrays]
     return arrays, tuple(needs_grad)
 
 
+# PyTorch's type categories, lowest first: a dtype of a higher one wins whatever the sizes.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_NUMBER_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
+_DEFAULT_DTYPE = {"b": np.bool_, "u": np.int64, "i": np.int64, "f": np.float32, "c": np.complex64}
+
+
+def _number_array(x, arrays: list) -> np.ndarray:
+    """`x` (a number, numpy scalar or list; lists count as floats, as in `tensor`) as an array: see _unwrap."""
+    kind = _NUMBER_KIND.get(type(x)) or (x.dtype.kind if isinstance(x, np.generic) else "f")
+    rank = _CATEGORY.get(kind, -1)
+    for a in arrays:
+        if isinstance(a, np.ndarray) and _CATEGORY.get(a.dtype.kind, -1) >= rank:
+            return np.asarray(x, dtype=a.dtype)
+    return np.asarray(x, dtype=_DEFAULT_DTYPE.get(kind))
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple:
+    """a and b cast to the dtype PyTorch gives their result, where numpy's differs.
+
+    A higher category wins whatever the sizes (int64 with float32 is float32, numpy says float64),
+    and a 0-d array does not promote a dimensioned one of its own category (float32 times a 0-d
+    float64 stays float32). Other cases, and complex or object arrays, keep numpy's rules.
+    """
+    ka, kb = _CATEGORY.get(a.dtype.kind), _CATEGORY.get(b.dtype.kind)
+    if ka is None or kb is None or a.dtype == b.dtype:
+        return a, b
+    if ka != kb:
+        dtype = (a if ka > kb else b).dtype
+    elif (a.ndim == 0) != (b.ndim == 0):
+        dtype = (b if a.ndim == 0 else a).dtype
+    else:
+        return a, b
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
 def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`fn(a, b)` with numpy broadcasting, and an error naming the op when shapes do not broadcast."""
+    """`fn(a, b)` with numpy broadcasting and PyTorch's dtype promotion, and errors naming the op."""
+    if a.dtype is not b.dtype:  # builtin dtypes are singletons: the common case costs one identity test
+        a, b = promote(a, b)
     try:
         return fn(a, b)
     except ValueError:
         raise ValueError(f"{where}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from None
+    except TypeError:
+        raise TypeError(f"{where}: dtypes {a.dtype} and {b.dtype} cannot be combined") from None
+
+
+def as_int(where: str, name: str, value, minimum: int | None = None, expected: str = "", got=None) -> int:
+    """`value` as an int: TypeError for another type (a float, a bool, a string), ValueError below `minimum`.
+
+    The one check of every int setting (axes, strides, sizes); `expected` and `got` let a caller that
+    takes several ints (a pair, a shape) describe the whole argument.
+    """
+    wrong_type = isinstance(value, bool) or not isinstance(value, (int, np.integer))
+    if wrong_type or (minimum is not None and value < minimum):
+        expected = expected or ("an int" if minimum is None else f"an int >= {minimum}")
+        shown = value if got is None else got
+        raise (TypeError if wrong_type else ValueError)(f"{where}: {name} must be {expected}, got {shown!r}")
+    return int(value)
+
+
+def normalize_axis(where: str, axis, ndim: int, name: str = "axis") -> int:
+    """One axis as an int in [0, ndim); a 0-d tensor takes 0 and -1, as in PyTorch."""
+    bound = max(ndim, 1)
+    axis = as_int(where, name, axis)
+    if not -bound <= axis < bound:
+        raise ValueError(f"{where}: {name} must lie in [{-bound}, {bound}), got {axis} for a tensor of {ndim} dims")
+    return axis % bound
 
 
 def normalize_axes(where: str, axis, ndim: int) -> tuple:
-    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
-    axes = range(ndim) if axis is None else (axis,) if isinstance(axis, (int, np.integer)) else axis
-    normalized = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{where}: axis must lie in [{-ndim}, {ndim}), got {a} for a tensor of {ndim} dims")
-        normalized.append(int(a) % max(ndim, 1))
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes.
+
+    A 0-d tensor has no axes to reduce: axis 0 (or -1) of it gives (), so reductions and softmax
+    leave its one value in place, as PyTorch's do.
+    """
+    axes = range(ndim) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    normalized = [normalize_axis(where, a, ndim) for a in axes]
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{where}: repeated axis in {axis}")
-    return tuple(sorted(normalized))
+    return tuple(sorted(normalized)) if ndim else ()

@@ -18,7 +18,7 @@ def _default_dtype(data) -> np.ndarray:
 
 
 def _check_can_require_grad(dtype) -> None:
-    if dtype.kind not in "fc":
+    if dtype.kind != "f":
         raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {dtype}")
 
 
@@ -62,6 +62,8 @@ class TensorNode:
         t = cls.__new__(cls)
         value = value if isinstance(value, np.ndarray) else np.asarray(value)
         requires_grad = source is not None and value.dtype.kind == "f"
+        if not requires_grad and source is not None:
+            source.check_output_dtype(index, value)
         t._fill(value, requires_grad, source if requires_grad else None, index)
         return t
 
@@ -321,8 +323,8 @@ class TensorNode:
     def reshape(self, *shape):
         return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def flatten(self, start_axis: int = 0):
-        return ops.reshape(self, self.shape[:start_axis] + (-1,))
+    def flatten(self, start_axis: int = 0, end_axis: int = -1):
+        return ops.flatten(self, start_axis, end_axis)
 
     def transpose(self, *axes):
         return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from autograd import TensorNode
+from autograd.op import as_int
 from autograd.ops.conv import pair
 from nn import functional as F
 from nn.linear import reset_affine_
@@ -31,8 +32,7 @@ class Conv2d(Module):
     ):
         super().__init__()
         check_sizes("Conv2d", in_channels=in_channels, out_channels=out_channels)
-        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-            raise ValueError(f"Conv2d: groups must be a positive int, got {groups!r}")
+        groups = as_int("Conv2d", "groups", groups, 1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups, "

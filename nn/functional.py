@@ -8,8 +8,6 @@ so that a PyTorch-style positional `weight` can never be mistaken for it.
 ([0.0, 2.0], [0.5, 0.5])
 """
 
-import math
-
 import autograd as ag
 from autograd import TensorNode
 
@@ -100,14 +98,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> TensorNode:
     >>> flatten(np.zeros((2, 3, 4, 5)), 1, 2).shape
     (2, 12, 5)
     """
-    shape = tuple(input.shape)
-    ndim = max(len(shape), 1)
-    if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim):
-        raise ValueError(f"flatten: start_dim and end_dim must lie in [{-ndim}, {ndim}), got {start_dim}, {end_dim}")
-    start, end = start_dim % ndim, end_dim % ndim
-    if start > end:
-        raise ValueError(f"flatten: start_dim must not come after end_dim, got {start_dim} and {end_dim}")
-    return ag.reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+    return ag.ops.flatten(input, start_dim, end_dim)
 
 
 def cross_entropy(input, target, *, reduction: str = "mean") -> TensorNode:

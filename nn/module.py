@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd import TensorNode
+from autograd.op import as_int
 
 _TABLES = ("_parameters", "_buffers", "_modules")
 
@@ -53,8 +54,7 @@ def write_(tensor, array) -> None:
 def check_sizes(where: str, **sizes) -> None:
     """Layer constructors' check that every size is a non-negative int (a helpful error before numpy's)."""
     for name, size in sizes.items():
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-            raise ValueError(f"{where}: {name} must be a non-negative int, got {size!r}")
+        as_int(where, name, size, 0, "a non-negative int")
 
 
 class RemovableHandle:

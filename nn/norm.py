@@ -3,6 +3,7 @@
 import numpy as np
 
 from autograd import TensorNode
+from autograd.ops.norm import check_probability
 from nn import functional as F
 from nn import init
 from nn.module import Module, Parameter, check_sizes
@@ -101,8 +102,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
+        check_probability("Dropout", p)
         self.p = p
 
     def forward(self, x):

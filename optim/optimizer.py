@@ -163,10 +163,11 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
+        for g, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue
+                self._check_grad_shape(p, i, g)
                 value = p.value if p.value.flags.writeable else p.value.copy()
                 grad = self._gradient(value, np.asarray(p.grad, dtype=value.dtype), group)
                 self._update(value, grad, self.state.setdefault(p, {}), group)
@@ -174,6 +175,15 @@ class Optimizer:
                 # the old values refuses to backpropagate through them.
                 p.value = value
         return loss
+
+    def _check_grad_shape(self, p: TensorNode, position: int, group: int) -> None:
+        # A gradient of another shape would broadcast into the update silently, or fail deep in numpy.
+        if np.shape(p.grad) != p.shape:
+            name = f" ({p.name!r})" if p.name else ""
+            raise ValueError(
+                f"{self._where}.step: the gradient of parameter {position}{name} of group {group} must have "
+                f"the parameter's shape {p.shape}, got {np.shape(p.grad)}"
+            )
 
     @staticmethod
     def _gradient(value: np.ndarray, grad: np.ndarray, group: dict) -> np.ndarray:

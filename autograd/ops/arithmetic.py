@@ -49,6 +49,8 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+            a = a.astype(np.float32)  # true division of integers gives PyTorch's default float, not float64
         y = elementwise("div", np.divide, a, b)
         ctx.save_for_backward(b, y)
         return y

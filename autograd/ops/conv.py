@@ -22,16 +22,17 @@ always did), a recorded op on TensorNodes (create_graph=True).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograd.op import Op
-from autograd.ops.linalg import column_sums, inner_over_rows
+from autograd.op import Op, as_int
+from autograd.ops.linalg import check_same_kind, column_sums, inner_over_rows
 
 
 def pair(where: str, name: str, value, minimum: int) -> tuple:
     """`value` as a pair of ints >= `minimum` (an int means the same for height and width)."""
-    values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != 2 or any(not isinstance(v, (int, np.integer)) or v < minimum for v in values):
-        raise ValueError(f"{where}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return tuple(int(v) for v in values)
+    expected = f"an int >= {minimum} or a pair of them"
+    values = tuple(value) if isinstance(value, (tuple, list, np.ndarray)) else (value, value)
+    if len(values) != 2:
+        raise ValueError(f"{where}: {name} must be {expected}, got {value!r}")
+    return tuple(as_int(where, name, v, minimum, expected, got=value) for v in values)
 
 
 def _check_nchw(where: str, x: np.ndarray) -> None:
@@ -157,13 +158,11 @@ def _empty_in_order_of(shape, like, dtype):
 
 def _conv_settings(where: str, stride, padding, dilation, groups) -> dict:
     """The settings every convolution op takes, as pairs of ints (groups an int >= 1)."""
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{where}: groups must be an int >= 1, got {groups!r}")
     return dict(
         stride=pair(where, "stride", stride, 1),
         padding=pair(where, "padding", padding, 0),
         dilation=pair(where, "dilation", dilation, 1),
-        groups=int(groups),
+        groups=as_int(where, "groups", groups, 1),
     )
 
 
@@ -221,6 +220,7 @@ class Conv2d(Op):
         f, c_group, kh, kw = weight.shape
         if bias is not None and bias.shape != (f,):
             raise ValueError(f"conv2d: bias must have shape ({f},), got {bias.shape}")
+        check_same_kind("conv2d", x, weight)
         (ph, pw), stride, dilation = settings["padding"], settings["stride"], settings["dilation"]
         oh, ow = _out_size("conv2d", (h + 2 * ph, w + 2 * pw), (kh, kw), stride, dilation)
         xp = _padded_channels_last(x, (ph, pw))

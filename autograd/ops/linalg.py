@@ -32,6 +32,18 @@ def inner_over_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None)
     return total
 
 
+def check_same_kind(where: str, x: np.ndarray, weight: np.ndarray) -> None:
+    """Refuse an input of another kind of number than the weight (an int batch into a float layer), as PyTorch.
+
+    numpy would promote int64 with float32 to float64: a silently slower layer with float64 gradients.
+    """
+    if x.dtype.kind != weight.dtype.kind:
+        raise TypeError(
+            f"{where}: input and weight must be the same kind of number, got dtypes {x.dtype} and {weight.dtype} "
+            f"(cast the input, e.g. x.astype(np.{weight.dtype}))"
+        )
+
+
 class MatMul(Op):
     """y = a @ b;  da = g @ b^T, db = a^T @ g (1-D operands promoted as numpy does)."""
 
@@ -86,6 +98,7 @@ class Linear(Op):
             )
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+        check_same_kind("linear", x, weight)
         y = np.matmul(x, weight.T)
         if bias is not None:
             y += bias  # in place on the fresh product: one activation-sized array instead of two

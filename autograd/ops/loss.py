@@ -14,11 +14,15 @@ REDUCTIONS = ("mean", "sum", "none")
 def _reduce(where: str, losses: np.ndarray, reduction: str, ctx) -> np.ndarray:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{where}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    ctx.reduction, ctx.count = reduction, losses.size
+    # `or 1`: an empty batch has an empty gradient, which must not divide by zero on the way.
+    ctx.reduction, ctx.count = reduction, losses.size or 1
     if reduction == "none":
         return losses
     total = losses.sum()
-    return total / max(losses.size, 1) if reduction == "mean" else total
+    if reduction == "sum":
+        return total
+    # The mean of no losses is nan, as in PyTorch (numpy would warn on the way there).
+    return total / losses.size if losses.size else np.full((), np.nan, losses.dtype)
 
 
 def _loss_grad(ctx, grad: np.ndarray, ndim: int) -> np.ndarray:
@@ -113,6 +117,11 @@ class BCEWithLogits(Op):
 
     @staticmethod
     def forward(ctx, logits, target, *, reduction="mean"):
+        if target.dtype.kind not in "biuf":
+            raise TypeError(
+                "binary_cross_entropy_with_logits: target must hold probabilities (real numbers), "
+                f"got dtype {target.dtype}"
+            )
         if target.shape != logits.shape:
             raise ValueError(
                 "binary_cross_entropy_with_logits: target must have the input's shape "

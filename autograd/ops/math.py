@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograd.op import Op, elementwise
+from autograd.op import Op, elementwise, promote
 
 
 class Exp(Op):
@@ -124,7 +124,7 @@ class Where(Op):
     def forward(ctx, condition, a, b):
         ctx.save_for_backward(condition)
         try:
-            return np.where(condition, a, b)
+            return np.where(condition, *promote(a, b))
         except ValueError:
             raise ValueError(
                 f"where: condition {np.shape(condition)}, a {np.shape(a)} and b {np.shape(b)} do not broadcast"

@@ -125,13 +125,20 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     )
 
 
+def check_probability(where: str, p) -> None:
+    """A dropout probability: TypeError naming `where` for anything but a real number, ValueError outside [0, 1]."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: p must be a number in [0, 1], got {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{where}: p must lie in [0, 1], got {p}")
+
+
 def dropout(x, p=0.5, training=True):
     """Inverted dropout: zero each element with probability `p`, scale the rest by 1/(1-p).
 
     Returns `x` itself when not training or when p == 0.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+    check_probability("dropout", p)
     if not training or p == 0.0:
         return x
     return Dropout.apply(x, p=p)

@@ -1,8 +1,10 @@
 """Shape ops: Expand, Reshape, Transpose, Squeeze, Unsqueeze, GetItem (and its gradient), Concat, Stack, Pad."""
 
+import math
+
 import numpy as np
 
-from autograd.op import Op, normalize_axes
+from autograd.op import Op, as_int, normalize_axes, normalize_axis
 
 
 class Expand(Op):
@@ -10,7 +12,7 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx, x, *, shape):
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        shape = _int_tuple("expand", shape)
         extra = len(shape) - x.ndim
         # -1 keeps the input's size on that axis, as in PyTorch's expand.
         target = tuple(x.shape[i - extra] if n == -1 and i >= extra else n for i, n in enumerate(shape))
@@ -32,6 +34,9 @@ class Reshape(Op):
         ctx.shape = x.shape
         try:
             return x.reshape(shape)
+        except TypeError:
+            _int_tuple("reshape", shape)
+            raise
         except ValueError:
             raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
 
@@ -45,7 +50,9 @@ class Transpose(Op):
 
     @staticmethod
     def forward(ctx, x, *, axes=None):
-        axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % max(x.ndim, 1) for a in axes)
+        axes = (
+            tuple(range(x.ndim))[::-1] if axes is None else tuple(normalize_axis("transpose", a, x.ndim) for a in axes)
+        )
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes must be a permutation of range({x.ndim}), got {axes}")
         ctx.inverse = tuple(np.argsort(axes))
@@ -79,10 +86,8 @@ class Unsqueeze(Op):
     @staticmethod
     def forward(ctx, x, *, axis):
         ctx.shape = x.shape
-        try:
-            return np.expand_dims(x, axis)
-        except np.exceptions.AxisError:
-            raise ValueError(f"unsqueeze: axis must lie in [{-x.ndim - 1}, {x.ndim}], got {axis}") from None
+        added = len(axis) if isinstance(axis, (tuple, list)) else 1
+        return np.expand_dims(x, normalize_axes("unsqueeze", axis, x.ndim + added))
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,6 +146,8 @@ class Concat(Op):
     def forward(ctx, *xs, axis=0):
         if not xs:
             raise ValueError("concat: needs at least one tensor, got none")
+        if xs[0].ndim == 0:
+            raise ValueError("concat: inputs must have at least 1 dim (stack joins 0-d tensors), got shape ()")
         axis = normalize_axes("concat", axis, xs[0].ndim)[0]
         for x in xs[1:]:
             if x.ndim != xs[0].ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, xs[0].shape)) if i != axis):
@@ -167,9 +174,8 @@ class Stack(Op):
         for x in xs[1:]:
             if x.shape != xs[0].shape:
                 raise ValueError(f"stack: all inputs must have the same shape, got {xs[0].shape} and {x.shape}")
-        y = np.stack(xs, axis=axis)
-        ctx.axis = axis % y.ndim
-        return y
+        ctx.axis = normalize_axis("stack", axis, xs[0].ndim + 1)
+        return np.stack(xs, axis=ctx.axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -183,7 +189,10 @@ class Pad(Op):
     @staticmethod
     def forward(ctx, x, *, pad_width):
         try:
-            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+            widths = np.asarray(pad_width)
+            if widths.dtype.kind not in "iu":
+                raise TypeError(f"pad: pad_width must hold ints, got {pad_width!r}")
+            widths = np.broadcast_to(widths, (x.ndim, 2))
         except ValueError:
             raise ValueError(
                 f"pad: pad_width must be an int, a (before, after) pair or one pair per axis for shape {x.shape}, "
@@ -199,6 +208,12 @@ class Pad(Op):
         return (grad[ctx.middle],)
 
 
+def _int_tuple(where: str, shape) -> tuple:
+    """`shape` (an int or a sequence of ints) as a tuple of ints, or a TypeError naming `where`."""
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else (shape,)
+    return tuple(as_int(where, "shape", n, expected="an int or a tuple of ints", got=shape) for n in sizes)
+
+
 def expand(x, shape):
     """Broadcast `x` to `shape` (-1 keeps a size), as numpy's broadcast_to."""
     return Expand.apply(x, shape=shape)
@@ -206,6 +221,21 @@ def expand(x, shape):
 
 def reshape(x, shape):
     return Reshape.apply(x, shape=shape)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """Merge the axes start_dim..end_dim into one, as torch.flatten (a 0-d tensor becomes shape (1,)).
+
+    >>> flatten(np.zeros((0, 3, 4)), 1).shape
+    (0, 12)
+    """
+    shape = tuple(np.shape(x))
+    start = normalize_axis("flatten", start_dim, len(shape), "start_dim")
+    end = normalize_axis("flatten", end_dim, len(shape), "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim must not come after end_dim, got {start_dim} and {end_dim}")
+    # The size is a product, not -1: numpy cannot infer -1 when another axis is 0 (an empty batch).
+    return Reshape.apply(x, shape=shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
 def transpose(x, axes=None):

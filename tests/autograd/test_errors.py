@@ -162,3 +162,153 @@ def test_linear_errors():
 def test_gradient_and_helper_op_errors_name_the_op(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# Bad inputs that used to reach numpy or Python and fail there (or not at all), each with the error
+# that names the op (or setting) and what came.
+BAD_INPUTS = [
+    (
+        lambda: ag.conv2d(t(1, 1, 4, 4), t(2, 1, 3, 3), stride=1.5),
+        TypeError,
+        "conv2d: stride must be an int >= 1 or a pair of them, got 1.5",
+    ),
+    (
+        lambda: ag.conv2d(t(1, 1, 4, 4), t(2, 1, 3, 3), padding=(1, 0.5)),
+        TypeError,
+        r"conv2d: padding must be an int >= 0 or a pair of them, got \(1, 0.5\)",
+    ),
+    (
+        lambda: ag.conv2d(t(1, 2, 4, 4), t(2, 1, 3, 3), groups=2.0),
+        TypeError,
+        "conv2d: groups must be an int >= 1, got 2.0",
+    ),
+    (
+        lambda: ag.max_pool2d(t(1, 1, 4, 4), 2.0),
+        TypeError,
+        "max_pool2d: kernel_size must be an int >= 1 or a pair of them, got 2.0",
+    ),
+    (
+        lambda: ag.avg_pool2d(t(1, 1, 4, 4), 2, stride="2"),
+        TypeError,
+        "avg_pool2d: stride must be an int >= 1 or a pair of them, got '2'",
+    ),
+    (
+        lambda: ag.max_pool2d(t(1, 1, 4, 4), 2, padding=True),
+        TypeError,
+        "max_pool2d: padding must be an int >= 0 or a pair of them, got True",
+    ),
+    (lambda: ag.concat([t(), t()]), ValueError, r"concat: inputs must have at least 1 dim .*got shape \(\)"),
+    (
+        lambda: ag.stack([t(2, 3), t(2, 3)], axis=5),
+        ValueError,
+        r"stack: axis must lie in \[-3, 3\), got 5 for a tensor of 3 dims",
+    ),
+    (lambda: ag.stack([t(2, 3), t(2, 3)], axis=1.0), TypeError, "stack: axis must be an int, got 1.0"),
+    (lambda: t(2, 3).sum(axis=1.0), TypeError, "sum: axis must be an int, got 1.0"),
+    (lambda: t(2, 3).mean(axis=(0, 1.5)), TypeError, "mean: axis must be an int, got 1.5"),
+    (lambda: t(2, 3).max(axis="0"), TypeError, "max: axis must be an int, got '0'"),
+    (lambda: t(2, 3).var(axis=True), TypeError, "var: axis must be an int, got True"),
+    (
+        lambda: ag.softmax(t(2, 3), axis=2),
+        ValueError,
+        r"softmax: axis must lie in \[-2, 2\), got 2 for a tensor of 2 dims",
+    ),
+    (lambda: ag.log_softmax(t(2, 3), axis=0.0), TypeError, "log_softmax: axis must be an int, got 0.0"),
+    (
+        lambda: t(2, 3).transpose(0, 2),
+        ValueError,
+        r"transpose: axis must lie in \[-2, 2\), got 2 for a tensor of 2 dims",
+    ),
+    (lambda: t(2, 3).transpose(1.0, 0), TypeError, "transpose: axis must be an int, got 1.0"),
+    (lambda: t(2, 3).unsqueeze(0.5), TypeError, "unsqueeze: axis must be an int, got 0.5"),
+    (lambda: t(1, 3).squeeze(0.0), TypeError, "squeeze: axis must be an int, got 0.0"),
+    (lambda: t(2, 3).reshape(3.0, 2), TypeError, r"reshape: shape must be an int or a tuple of ints, got \(3.0, 2\)"),
+    (lambda: t(1, 3).expand(2.0, 3), TypeError, r"expand: shape must be an int or a tuple of ints, got \(2.0, 3\)"),
+    (lambda: ag.pad(t(2, 3), 1.5), TypeError, "pad: pad_width must hold ints, got 1.5"),
+    (lambda: t(2, 3).flatten(0.5), TypeError, "flatten: start_dim must be an int, got 0.5"),
+    (
+        lambda: t(2, 3).flatten(0, 2),
+        ValueError,
+        r"flatten: end_dim must lie in \[-2, 2\), got 2 for a tensor of 2 dims",
+    ),
+    (lambda: ag.dropout(t(3), p="0.5"), TypeError, r"dropout: p must be a number in \[0, 1\], got '0.5'"),
+    (
+        lambda: ag.binary_cross_entropy_with_logits(t(2), np.array(["0", "1"])),
+        TypeError,
+        r"binary_cross_entropy_with_logits: target must hold probabilities \(real numbers\), got dtype <U1",
+    ),
+    (lambda: ag.mse_loss(t(2), np.array(["0", "1"])), TypeError, "mse_loss: dtypes float64 and <U1 cannot be combined"),
+    (lambda: t(2) + np.array(["a", "b"]), TypeError, "add: dtypes float64 and <U1 cannot be combined"),
+    (
+        lambda: ag.linear(t(2, 3, dtype=np.int64), t(4, 3, dtype=np.float32)),
+        TypeError,
+        "linear: input and weight must be the same kind of number, got dtypes int64 and float32",
+    ),
+    (
+        lambda: ag.conv2d(t(1, 1, 4, 4, dtype=np.int64), t(2, 1, 3, 3, dtype=np.float32)),
+        TypeError,
+        "conv2d: input and weight must be the same kind of number, got dtypes int64 and float32",
+    ),
+    # Complex and object values cannot carry gradients: refused where they enter, not at backward.
+    (
+        lambda: ag.tensor(np.ones(2, np.complex128), requires_grad=True),
+        TypeError,
+        "requires_grad: only floating-point tensors can require gradients, got dtype complex128",
+    ),
+    (
+        lambda: t(2) * np.ones(2, np.complex128),
+        TypeError,
+        r"Mul: output 0 must be floating point to carry a gradient, got dtype complex128 \(shape \(2,\)\)",
+    ),
+    (
+        lambda: t(2, 1) + np.array([1.0, 2.0, 3.0], dtype=object),
+        TypeError,
+        r"Add: output 0 must be floating point to carry a gradient, got dtype object \(shape \(2, 3\)\)",
+    ),
+    (
+        lambda: t(3).astype(np.complex64),
+        TypeError,
+        r"Cast: output 0 must be floating point to carry a gradient, got dtype complex64 \(shape \(3,\)\)",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, error, message", BAD_INPUTS)
+def test_bad_inputs_get_an_error_naming_the_op(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_complex_constants_without_gradients_still_compute():
+    y = ag.tensor(np.ones(2)) * np.full(2, 1j)
+    assert y.dtype == np.complex128 and not y.requires_grad
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x: x.sum(),
+        lambda x: x.mean(),
+        lambda x: x.max(),
+        lambda x: ag.mse_loss(x, np.zeros((1, 2))),
+        lambda x: ag.cross_entropy(x, np.array([0])),
+        lambda x: ag.binary_cross_entropy_with_logits(x, np.zeros((1, 2))),
+    ],
+)
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_detect_anomaly_catches_a_full_reduction(loss, bad):
+    # Full reductions return numpy scalars, not arrays: the check must look at those too.
+    x = ag.tensor(np.array([[1.0, bad]]), requires_grad=True)
+    with (
+        ag.detect_anomaly(),
+        pytest.raises(RuntimeError, match=r"detect_anomaly: \w+ produced (nan|inf) in output 0 \(shape \(\)\)"),
+    ):
+        loss(x)
+
+
+def test_detect_anomaly_catches_a_0d_gradient():
+    x = ag.tensor(np.array(0.0), requires_grad=True)
+    with ag.detect_anomaly():
+        y = ag.sqrt(x)
+        with pytest.raises(RuntimeError, match=r"Sqrt.backward produced inf in the gradient of input 0 \(shape \(\)\)"):
+            y.backward()

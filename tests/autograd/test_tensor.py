@@ -1,5 +1,7 @@
 """TensorNode: construction, dtypes, operators, conversions and the errors users meet first."""
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -39,6 +41,79 @@ def test_mixed_float_dtypes_promote_as_numpy_and_grads_keep_input_dtype():
     assert c.dtype == np.float64
     c.sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+# (tensor value, other operand): Python numbers, 0-d arrays and dimensioned arrays of every kind.
+PROMOTION_CASES = [
+    (np.ones(3, np.int64), 0.5),
+    (np.ones(3, np.int64), 2),
+    (np.ones(3, np.int32), 2),
+    (np.ones(3, np.bool_), 2),
+    (np.ones(3, np.bool_), 2.5),
+    (np.ones(3, np.float32), 2),
+    (np.ones(3, np.float16), 2.5),
+    (np.ones(3, np.float32), np.array(2.0)),
+    (np.ones(3, np.int64), np.array(0.5)),
+    (np.ones(3, np.int32), np.array(2)),
+    (np.ones(3, np.uint8), np.array(2)),
+    (np.ones(3, np.int64), np.ones(3, np.float32)),
+    (np.ones(3, np.float32), np.ones(3, np.float64)),
+    (np.array(2, np.int64), 2.5),
+    (np.array(2.0, np.float16), 2.5),
+    (np.array(2.0, np.float64), np.ones(3, np.float32)),
+]
+
+
+@pytest.mark.parametrize("fn", [operator.add, operator.mul, operator.truediv, operator.pow])
+@pytest.mark.parametrize("a, b", PROMOTION_CASES)
+def test_dtype_promotion_matches_pytorch(fn, a, b):
+    torch = pytest.importorskip("torch")
+    b_torch = torch.from_numpy(b) if isinstance(b, np.ndarray) else b
+    for wrap in (lambda v: v, ag.tensor):  # an ndarray operand, or a tensor holding it
+        other = wrap(b) if isinstance(b, np.ndarray) else b
+        for ours, theirs in (
+            (fn(ag.tensor(a), other), fn(torch.from_numpy(a), b_torch)),
+            (fn(other, ag.tensor(a)), fn(b_torch, torch.from_numpy(a))),
+        ):
+            assert ours.dtype == theirs.numpy().dtype, (a.dtype, b, fn)
+            np.testing.assert_allclose(ours.value, theirs.numpy(), rtol=1e-3)
+
+
+def test_a_0d_float64_tensor_keeps_a_float32_product_and_gets_a_float64_gradient():
+    torch = pytest.importorskip("torch")
+    x = ag.tensor(np.arange(3, dtype=np.float32), requires_grad=True)
+    s = ag.tensor(np.array(0.5), requires_grad=True)
+    x_t, s_t = (torch.tensor(v.value, requires_grad=True) for v in (x, s))
+    y, y_t = x * s, x_t * s_t
+    assert y.dtype == np.float32 and y_t.dtype == torch.float32
+    y.sum().backward()
+    y_t.sum().backward()
+    for ours, theirs in ((x, x_t), (s, s_t)):
+        assert ours.grad.dtype == theirs.grad.numpy().dtype
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_softmax_of_a_0d_tensor_matches_pytorch(fn, dim):
+    torch = pytest.importorskip("torch")
+    x, x_t = ag.tensor(np.array(1.5), requires_grad=True), torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    y, y_t = getattr(ag, fn)(x, dim), getattr(torch, fn)(x_t, dim)
+    assert y.shape == () and y.item() == y_t.item()
+    (y * 3.0).backward()
+    (y_t * 3.0).backward()
+    assert x.grad.shape == () and x.grad.item() == x_t.grad.item()
+
+
+@pytest.mark.parametrize("fn", ["sum", "mean", "max", "min"])
+def test_reducing_a_0d_tensor_along_dim_0_matches_pytorch(fn):
+    torch = pytest.importorskip("torch")
+    x, x_t = ag.tensor(np.array(1.5), requires_grad=True), torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    for dim in (0, -1):
+        y = getattr(x, fn)(axis=dim)
+        assert y.shape == () and y.item() == getattr(torch, fn if fn in ("sum", "mean") else "a" + fn)(x_t, dim).item()
+    with pytest.raises(ValueError, match=rf"{fn}: axis must lie in \[-1, 1\), got 1 for a tensor of 0 dims"):
+        getattr(x, fn)(axis=1)
 
 
 def test_integer_tensors_cannot_require_grad():

@@ -209,6 +209,46 @@ def test_losses_match_pytorch(name, reduction):
     np.testing.assert_allclose(x.grad, x_t.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_losses_of_an_empty_batch_match_pytorch(name, reduction):
+    # PyTorch's mean over no rows is nan (0 / 0), not 0; the sum is 0 and the gradient empty.
+    make, make_torch, kind = LOSSES[name]
+    x_np = np.zeros((0, 4))
+    target = np.zeros(0, np.int64) if kind == "labels" else np.zeros((0, 4))
+    x, x_t = ag.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    y, y_t = make(reduction=reduction)(x, target), make_torch(reduction=reduction)(x_t, torch.tensor(target))
+    expected = y_t.detach()
+    if name == "MultiMarginLoss" and reduction != "none":
+        # torch 2.13's multi_margin_loss reduces an empty batch into uninitialized memory (6.9e-310
+        # or 0, from run to run); its reduction of an empty tensor is what every other loss gives.
+        expected = getattr(torch.zeros(0, dtype=T64), reduction)()
+    np.testing.assert_array_equal(y.value, expected.numpy())
+    assert y.dtype == np.float64
+    y.backward(np.ones(y.shape))
+    y_t.backward(torch.ones(y_t.shape, dtype=T64))
+    assert x.grad.shape == tuple(x_t.grad.shape) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    "shape, dims",
+    [
+        (shape, dims)
+        for shape in [(0, 3, 4), (2, 0, 4), ()]
+        for dims in [(0, -1), (1, -1), (0, 1), (-1, -1)]
+        if shape or {0, -1}.issuperset(dims)  # a 0-d tensor has only dims 0 and -1
+    ],
+)
+def test_flatten_matches_pytorch_on_empty_and_0d_tensors(shape, dims):
+    x, x_t = ag.tensor(np.zeros(shape), requires_grad=True), torch.zeros(shape, dtype=T64, requires_grad=True)
+    y, y_t = x.flatten(*dims), x_t.flatten(*dims)
+    assert y.shape == tuple(y_t.shape) == nn.functional.flatten(x, *dims).shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+    if dims == (1, -1) and shape:
+        assert nn.Flatten()(x).shape == tuple(torch.nn.Flatten()(x_t).shape)
+
+
 def test_functional_forms_match_pytorch():
     F, TF = nn.functional, torch.nn.functional
     rng = np.random.default_rng(0)

@@ -201,10 +201,30 @@ def test_functional_wrappers_map_dim_to_axis_and_match_the_modules():
         (lambda: nn.BatchNorm2d(2)(np.zeros((2, 2))), r"BatchNorm2d: input must be \(N, C, H, W\), got shape \(2, 2\)"),
         (lambda: nn.BatchNorm1d(2)(np.zeros((2, 2, 2, 2))), r"BatchNorm1d: input must be \(N, C\) or \(N, C, L\)"),
         (lambda: nn.functional.flatten(np.zeros((2, 3)), 1, 0), "flatten: start_dim must not come after end_dim"),
-        (lambda: nn.functional.flatten(np.zeros((2, 3)), 2), r"flatten: start_dim and end_dim must lie in \[-2, 2\)"),
+        (lambda: nn.functional.flatten(np.zeros((2, 3)), 2), r"flatten: start_dim must lie in \[-2, 2\), got 2"),
         (lambda: nn.functional.multi_margin_loss(np.zeros((1, 2)), [0], p=2), "multi_margin_loss: only p=1"),
     ],
 )
 def test_layer_errors_name_the_layer_and_what_came(make, message):
     with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: nn.Dropout("0.5"), r"Dropout: p must be a number in \[0, 1\], got '0.5'"),
+        (lambda: nn.Linear(2.0, 3), "Linear: in_features must be a non-negative int, got 2.0"),
+        (lambda: nn.Conv2d(2, 2, 1.5), "Conv2d: kernel_size must be an int >= 1 or a pair of them, got 1.5"),
+        (lambda: nn.Conv2d(2, 2, 3, groups=1.0), "Conv2d: groups must be an int >= 1, got 1.0"),
+        (lambda: nn.MaxPool2d(2, stride=(1, 0.5)), r"MaxPool2d: stride must be .* got \(1, 0.5\)"),
+        (
+            lambda: nn.Linear(3, 2)(np.ones((4, 3), np.int64)),
+            "linear: input and weight must be the same kind of number, got dtypes int64 and float32",
+        ),
+        (lambda: nn.Flatten(1.0)(np.zeros((2, 3))), "flatten: start_dim must be an int, got 1.0"),
+    ],
+)
+def test_settings_of_the_wrong_type_raise_type_error_naming_the_layer(make, message):
+    with pytest.raises(TypeError, match=message):
         make()

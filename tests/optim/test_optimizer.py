@@ -121,6 +121,23 @@ def test_a_float64_gradient_does_not_upcast_a_float32_parameter():
     assert p.dtype == np.float32 and opt.state[p]["momentum_buffer"].dtype == np.float32
 
 
+@pytest.mark.parametrize("optimizer_class", ALL)
+@pytest.mark.parametrize("grad_shape", [(1,), (3,), (2, 1)])
+def test_a_gradient_of_another_shape_is_refused_naming_the_parameter(optimizer_class, grad_shape):
+    # (1,) would broadcast into the update silently; (3,) and (2, 1) would fail inside numpy.
+    first, second = _param((2,)), _param((2,))
+    second.name = "bias"
+    opt = optimizer_class([{"params": [first]}, {"params": [second]}], lr=0.1)
+    first.grad, second.grad = np.ones(2), np.ones(grad_shape)
+    message = (
+        rf"{optimizer_class.__name__}.step: the gradient of parameter 0 \('bias'\) of group 1 must have "
+        rf"the parameter's shape \(2,\), got {re.escape(str(grad_shape))}"
+    )
+    with pytest.raises(ValueError, match=message):
+        opt.step()
+    np.testing.assert_array_equal(second.value, np.ones(2))
+
+
 def test_step_changes_the_value_in_place_and_stale_graphs_refuse_backward():
     p = _param()
     loss = (p * p).sum()  # Mul saved p's array for backward

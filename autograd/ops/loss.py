@@ -6,6 +6,7 @@ import numpy as np
 
 from autograd.op import Op, elementwise
 from autograd.ops.activation import Sigmoid, Softmax, _log_softmax
+from autograd.ops.reduce import accurate_sum
 from autograd.tensor import TensorNode
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -17,7 +18,7 @@ def _reduce(where: str, losses: np.ndarray, reduction: str, ctx) -> np.ndarray:
     ctx.reduction, ctx.count = reduction, losses.size
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = accurate_sum(losses)
     return total / max(losses.size, 1) if reduction == "mean" else total
 
 

@@ -110,6 +110,10 @@ class _Extremum(Op):
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
         y = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == y
+        if np.isnan(y).any():
+            # numpy's max and min propagate NaN: the NaNs are the extremes and share the gradient
+            # (as torch.max() over all elements), where `==` would give it to no element at all.
+            hits |= np.isnan(x)
         ctx.save_for_backward(hits, hits.sum(axis=axes, keepdims=True))
         return y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 

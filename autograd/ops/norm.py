@@ -8,6 +8,13 @@ from autograd.random import generator
 from autograd.tensor import TensorNode
 
 
+def _check_floating(where: str, x: np.ndarray) -> None:
+    # As PyTorch, which refuses integer input here: the scale 1 / (1 - p) or running statistics cast
+    # to the input's dtype would be truncated silently.
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: input must be a floating-point tensor, got dtype {x.dtype}")
+
+
 def _channel_axes(where: str, x: np.ndarray) -> tuple:
     if x.ndim < 2:
         raise ValueError(f"{where}: input must have at least 2 dims (N, C, ...), got shape {x.shape}")
@@ -21,6 +28,7 @@ class BatchNorm(Op):
     def forward(
         ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None, training=False, momentum=0.1, eps=1e-5
     ):
+        _check_floating("batch_norm", x)
         axes = _channel_axes("batch_norm", x)
         channels = x.shape[1]
         for name, array in (
@@ -109,6 +117,8 @@ class Dropout(Op):
     @staticmethod
     def forward(ctx, x, *, p=0.5):
         keep = 1.0 - p
+        if keep != 0:  # p == 1 zeroes everything, in any dtype (PyTorch allows it too)
+            _check_floating("dropout", x)
         scale = np.zeros((), x.dtype) if keep == 0 else np.asarray(1.0 / keep, x.dtype)
         mask = (generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) < keep) * scale
         ctx.mask = mask  # a constant of the graph, not a function of x: an attribute, not saved

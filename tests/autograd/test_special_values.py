@@ -210,3 +210,51 @@ def test_maximum_and_minimum_give_both_inputs_the_gradient_of_a_nan(choose, torc
     _assert_same_as_torch(choose, lambda t, x, y: getattr(t, torch_name)(x, y), a, b, seed=5)
     # Broadcast operands: the shares are laid out in the output's shape.
     _assert_same_as_torch(choose, lambda t, x, y: getattr(t, torch_name)(x, y), a[:, None], b[None, :], seed=5)
+
+
+# ---- integer input where the result needs a fraction ---------------------------------------------
+
+INTEGER_DTYPES = [np.int64, np.int32, np.uint8, np.bool_]
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_dropout_refuses_integer_input(dtype):
+    x = np.arange(12).reshape(3, 4).astype(dtype)
+    message = f"dropout: input must be a floating-point tensor, got dtype {np.dtype(dtype)}"
+    with pytest.raises(TypeError, match=message):
+        ag.dropout(ag.tensor(x), p=0.3)
+    # What torch allows, this allows too: nothing to scale when nothing is dropped or everything is.
+    assert ag.dropout(x, p=0.0) is x and ag.dropout(x, p=0.3, training=False) is x
+    zeros = ag.dropout(ag.tensor(x), p=1.0)
+    assert zeros.dtype == dtype and not zeros.value.any()
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("p, training", [(0.3, True), (0.5, True), (0.0, True), (1.0, True), (0.3, False)])
+def test_dropout_of_integer_input_refuses_or_passes_as_torch(dtype, p, training):
+    torch = _torch()
+    x = np.arange(12).reshape(3, 4).astype(dtype)
+    try:
+        theirs = torch.nn.functional.dropout(torch.tensor(x), p=p, training=training).numpy()
+    except RuntimeError as error:
+        assert "can't be cast" in str(error)
+        with pytest.raises(TypeError, match="dropout: input must be a floating-point tensor"):
+            ag.dropout(ag.tensor(x), p=p, training=training)
+    else:
+        mine = ag.dropout(ag.tensor(x), p=p, training=training)
+        assert mine.dtype == theirs.dtype
+        np.testing.assert_array_equal(mine.value, theirs)
+
+
+def test_dropout_module_refuses_integer_input():
+    import nn
+
+    with pytest.raises(TypeError, match="dropout: .* got dtype int64"):
+        nn.Dropout(0.5)(ag.tensor(np.arange(4)))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_refuses_integer_input(training):
+    x = np.arange(12).reshape(4, 3)
+    with pytest.raises(TypeError, match="batch_norm: input must be a floating-point tensor, got dtype int64"):
+        ag.batch_norm(ag.tensor(x), np.zeros(3), np.ones(3), training=training)

@@ -24,7 +24,11 @@ def _as_input(y, x):
 
 
 def accurate_sum(x: np.ndarray, axis=None, keepdims: bool = False):
-    """x.sum(axis) accumulated in float64 for float32 and float16 input, returned in x's dtype."""
+    """x.sum(axis) accumulated in float64 for float32 and float16 input, returned in x's dtype.
+
+    >>> accurate_sum(np.full((100_000, 2), 1e4, np.float32), axis=0).tolist()  # numpy 2.4's x.sum: 998829504.0
+    [1000000000.0, 1000000000.0]
+    """
     return _as_input(x.sum(axis=axis, dtype=accumulator(x.dtype), keepdims=keepdims), x)
 
 
@@ -50,7 +54,12 @@ def centered_moments(x: np.ndarray, axes: tuple, ddof: int = 0) -> tuple:
 
 
 def moments(x: np.ndarray, axes: tuple, ddof: int = 0, keepdims: bool = False) -> tuple:
-    """Mean and variance (divided by n - ddof) of `x` over `axes`, in x's dtype, accurate for float32."""
+    """Mean and variance (divided by n - ddof) of `x` over `axes`, in x's dtype, accurate for float32.
+
+    >>> x = (1e4 + np.arange(100_000) % 2 / 2).astype(np.float32)  # 1e4 and 1e4 + 0.5, alternating
+    >>> [v.item() for v in moments(x, (0,))]
+    [10000.25, 0.0625]
+    """
     _, mean, _, var = centered_moments(x, axes, ddof)
     if keepdims:
         return mean, var

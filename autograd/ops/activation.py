@@ -38,7 +38,7 @@ class Tanh(Op):
 
 
 class ReLU(Op):
-    """y = max(x, 0);  dx = g where y > 0."""
+    """y = max(x, 0);  dx = g where y > 0 or y is NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -49,8 +49,9 @@ class ReLU(Op):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        # Multiplying by the mask is several times faster than np.where on large arrays.
-        return (grad * (y > 0),)
+        # Multiplying by the mask is several times faster than np.where on large arrays. `!= 0`
+        # rather than `> 0`: a NaN input is its own output and passes the gradient, as in PyTorch.
+        return (grad * np.not_equal(y, 0),)
 
 
 class LeakyReLU(Op):
@@ -70,11 +71,11 @@ class LeakyReLU(Op):
 
 
 class ELU(Op):
-    """y = x if x > 0 else alpha (exp(x) - 1);  dx = g if x > 0 else g (y + alpha)."""
+    """y = x if x > 0 else alpha (exp(x) - 1);  dx = g if x > 0 else g (y + alpha) (g at NaN, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, *, alpha=1.0):
-        positive = x > 0
+        positive = ~(x <= 0)  # not `x > 0`: a NaN takes the identity branch and passes g, as in PyTorch
         y = np.where(positive, x, alpha * np.expm1(np.minimum(x, 0)))
         ctx.save_for_backward(positive, y)
         ctx.alpha = alpha

@@ -75,7 +75,7 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """y = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0), db = g * y * log(a) (0 where a == 0)."""
+    """y = a ** b;  da = g * b * a ** (b - 1) (0 where b == 0), db = g * y * log(a) (0 where a == 0 <= b)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -93,8 +93,12 @@ class Pow(Op):
         da = np.where(constant, 0, grad * b * np.power(a, np.where(constant, 1, b - 1))) if need_a else None
         db = None
         if need_b:
-            positive = np.greater(a, 0)
-            db = grad * np.where(positive, y * np.log(np.where(positive, a, 1)), 0)
+            # As PyTorch: 0 where a == 0 <= b (for b > 0 the limit of a ** b log a), with log(1) standing
+            # in for log(0) so that no -inf reaches higher orders. Elsewhere the formula as it stands:
+            # nan for a negative base (log of a negative number), -inf where 0 ** b is inf.
+            zero_limit = np.equal(a, 0) & np.greater_equal(b, 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                db = grad * (y * np.log(np.where(zero_limit, 1, a)))
         return da, db
 
 

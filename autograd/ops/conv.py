@@ -348,7 +348,7 @@ def _offsets(kernel):
 
 
 class MaxPool2d(Op):
-    """y = max over each window;  dx = MaxPool2dGrad(g, winner): g at the first maximum of each window (as PyTorch)."""
+    """y = max over each window;  dx = MaxPool2dGrad(g, winner): g at its first maximum, or last NaN (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride=None, padding=0):
@@ -371,6 +371,8 @@ class MaxPool2d(Op):
             np.greater(view, out, out=better)
             np.maximum(winner, np.multiply(better, winner.dtype.type(k), out=candidate), out=winner)
             np.maximum(out, view, out=out)
+        _settle_ties_with_padding(winner, out, settings)
+        _nan_wins(winner, out, xp, offsets, stride)
         ctx.save_for_backward(winner)
         ctx.settings = dict(input_size=x.shape[2:], **settings)
         return out
@@ -379,6 +381,28 @@ class MaxPool2d(Op):
     def backward(ctx, grad):
         (winner,) = ctx.saved
         return (MaxPool2dGrad.call(grad, winner, **ctx.settings),)
+
+
+def _settle_ties_with_padding(winner, out, settings) -> None:
+    """Windows whose input values are all -inf tie with their -inf padding: PyTorch's winner is then
+    the window's first element inside the input, never the padding (whose gradient would be lost)."""
+    (ph, pw), (sh, sw), kw = settings["padding"], settings["stride"], settings["kernel_size"][1]
+    if ph == pw == 0:
+        return
+    top = np.maximum(ph - sh * np.arange(out.shape[2]), 0)
+    left = np.maximum(pw - sw * np.arange(out.shape[3]), 0)
+    first_inside = (top[:, None] * kw + left).astype(winner.dtype)
+    np.copyto(winner, first_inside, where=out == -np.inf)
+
+
+def _nan_wins(winner, out, xp, offsets, stride) -> None:
+    """A NaN is the maximum of its window (np.maximum propagates it) and takes the gradient, as in
+    PyTorch, whose CPU kernel keeps the last NaN of a window; `>` never picks one, so they are placed here."""
+    nan = np.isnan(out)
+    if not nan.any():
+        return
+    for k, (i, j) in enumerate(offsets):
+        np.copyto(winner, k, where=nan & np.isnan(_offset_view(xp, i, j, out.shape[2:], stride)))
 
 
 def _check_winner(where: str, winner, grad_shape: tuple) -> None:
@@ -439,8 +463,8 @@ class MaxPool2dGather(Op):
         settings = _pool_settings(where, kernel_size, stride, padding)
         out_hw = _pool_out_hw(where, x.shape[2:], settings)
         _check_winner(where, winner, (*x.shape[:2], *out_hw))
-        # Zeros in the padding: a winner lies there only in a window of -inf, whose gradient
-        # MaxPool2dGrad drops, so zero is the value that keeps the two ops adjoint.
+        # Zeros in the padding: max_pool2d never picks a winner there, but a winner given by hand
+        # may lie there; MaxPool2dGrad drops its gradient, so zero keeps the two ops adjoint.
         xp = _pad_hw(x, settings["padding"])
         out = np.zeros(winner.shape, dtype=x.dtype)
         for k, (i, j) in enumerate(_offsets(settings["kernel_size"])):

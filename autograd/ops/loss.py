@@ -6,6 +6,7 @@ import numpy as np
 
 from autograd.op import Op, elementwise
 from autograd.ops.activation import Sigmoid, Softmax, _log_softmax
+from autograd.ops.reduce import accurate_sum
 from autograd.tensor import TensorNode
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -18,7 +19,7 @@ def _reduce(where: str, losses: np.ndarray, reduction: str, ctx) -> np.ndarray:
     ctx.reduction, ctx.count = reduction, losses.size or 1
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = accurate_sum(losses)
     if reduction == "sum":
         return total
     # The mean of no losses is nan, as in PyTorch (numpy would warn on the way there).

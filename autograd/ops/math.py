@@ -50,7 +50,7 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    """y = |x|;  dx = g * sign(x) (0 at 0, as in PyTorch)."""
+    """y = |x|;  dx = g * sign(x) (0 at 0 and at NaN, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -60,7 +60,8 @@ class Abs(Op):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved
-        return (grad * np.sign(x),)
+        # numpy's sign of NaN is NaN, PyTorch's (whose gradient this matches) is 0.
+        return (grad * np.where(np.isnan(x), 0, np.sign(x)),)
 
 
 class Clip(Op):
@@ -85,16 +86,23 @@ class Clip(Op):
 
 
 class _Choose(Op):
-    """Shared by Maximum and Minimum: the chosen input gets the gradient, ties split it (as PyTorch)."""
+    """Shared by Maximum and Minimum: the chosen input gets the gradient, ties split it, and both
+    inputs get all of it where the output is NaN (as PyTorch)."""
 
     @staticmethod
-    def _share_of_a(a_wins, tied, dtype):
-        # Only the share of `a` is kept (one array instead of both inputs); `b` gets the rest.
-        return np.where(tied, 0.5, a_wins).astype(dtype, copy=False)
+    def _keep_shares(ctx, y, a_wins, tied):
+        """The inputs' shares of the gradient: piecewise constant, so ctx attributes, not differentiated."""
+        # Only the share of `a` is kept (one array instead of both inputs); `b` gets the rest...
+        ctx.share_a, ctx.share_b = np.where(tied, 0.5, a_wins).astype(y.dtype, copy=False), None
+        nan = np.isnan(y)
+        if nan.any():
+            # ...except at a NaN (from a, b or both), where neither input is smaller and both get it.
+            ctx.share_b = np.where(nan, 1, 1 - ctx.share_a).astype(y.dtype, copy=False)
+            ctx.share_a[nan] = 1
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.share_a, grad * (1 - ctx.share_a)
+        return grad * ctx.share_a, grad * (1 - ctx.share_a if ctx.share_b is None else ctx.share_b)
 
 
 class Maximum(_Choose):
@@ -103,7 +111,7 @@ class Maximum(_Choose):
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("maximum", np.maximum, a, b)
-        ctx.share_a = _Choose._share_of_a(a > b, a == b, y.dtype)  # piecewise constant: not differentiated
+        _Choose._keep_shares(ctx, y, a > b, a == b)
         return y
 
 
@@ -113,7 +121,7 @@ class Minimum(_Choose):
     @staticmethod
     def forward(ctx, a, b):
         y = elementwise("minimum", np.minimum, a, b)
-        ctx.share_a = _Choose._share_of_a(a < b, a == b, y.dtype)  # piecewise constant: not differentiated
+        _Choose._keep_shares(ctx, y, a < b, a == b)
         return y
 
 

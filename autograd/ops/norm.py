@@ -3,8 +3,16 @@
 import numpy as np
 
 from autograd.op import Op
+from autograd.ops.reduce import Mean, Sum, Var, accumulator, centered_moments
 from autograd.random import generator
 from autograd.tensor import TensorNode
+
+
+def _check_floating(where: str, x: np.ndarray) -> None:
+    # As PyTorch, which refuses integer input here: the scale 1 / (1 - p) or running statistics cast
+    # to the input's dtype would be truncated silently.
+    if x.dtype.kind != "f":
+        raise TypeError(f"{where}: input must be a floating-point tensor, got dtype {x.dtype}")
 
 
 def _channel_axes(where: str, x: np.ndarray) -> tuple:
@@ -20,6 +28,7 @@ class BatchNorm(Op):
     def forward(
         ctx, x, weight=None, bias=None, *, running_mean=None, running_var=None, training=False, momentum=0.1, eps=1e-5
     ):
+        _check_floating("batch_norm", x)
         axes = _channel_axes("batch_norm", x)
         channels = x.shape[1]
         for name, array in (
@@ -33,11 +42,11 @@ class BatchNorm(Op):
                     f"batch_norm: {name} must have shape ({channels},) for input {x.shape}, got {np.shape(array)}"
                 )
         per_channel = (1, channels) + (1,) * (x.ndim - 2)
+        count = x.size // channels
         if training:
-            count = x.size // channels
             if count < 2:
                 raise ValueError(f"batch_norm: training needs more than 1 value per channel, got input shape {x.shape}")
-            mean, var = _batch_statistics(x, axes)
+            centered, mean, rounding, var = centered_moments(x, axes)
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean.reshape(channels)
@@ -50,10 +59,11 @@ class BatchNorm(Op):
                 raise ValueError("batch_norm: running_mean and running_var are required when training=False")
             # Copies in x's dtype: later steps change the running statistics in place.
             mean, var = (s.astype(x.dtype).reshape(per_channel) for s in (running_mean, running_var))
-        x_hat, _ = _normalize(x, mean, var, eps)
+            centered, rounding = x - mean, None
+        x_hat, _ = _normalize(centered, rounding, var, eps)
         ctx.save_for_backward(x, weight)
-        ctx.statistics = (mean, var)
-        ctx.axes, ctx.per_channel, ctx.training, ctx.eps = axes, per_channel, training, eps
+        ctx.statistics = (mean, rounding, var)
+        ctx.axes, ctx.per_channel, ctx.count, ctx.training, ctx.eps = axes, per_channel, count, training, eps
         y = x_hat if weight is None else x_hat * weight.reshape(per_channel)
         return y if bias is None else y + bias.reshape(per_channel)
 
@@ -64,29 +74,41 @@ class BatchNorm(Op):
         need_x, need_w, need_b = ctx.needs_input_grad
         # Under create_graph x is a tensor, and the batch statistics, functions of x, are differentiated too.
         statistics = _batch_statistics(x, axes) if ctx.training and isinstance(x, TensorNode) else ctx.statistics
-        x_hat, inv_std = _normalize(x, *statistics, ctx.eps)
-        d_hat = grad if weight is None else grad * weight.reshape(ctx.per_channel)
+        mean, rounding, var = statistics
+        x_hat, inv_std = _normalize(x - mean, rounding, var, ctx.eps)
+        scale = inv_std if weight is None else inv_std * weight.reshape(ctx.per_channel)
+        if not (ctx.training or need_w or need_b):
+            return grad * scale, None, None
+        # Two per-channel sums serve all three gradients (Sum: float64 running sums for float32 input).
+        g_sum = Sum.call(grad, axis=axes, keepdims=True)
+        gx_sum = Sum.call(grad * x_hat, axis=axes, keepdims=True)
         dx = None
         if need_x and ctx.training:
             # The batch mean and variance depend on x too: project out their two directions.
-            centered_d = d_hat - d_hat.mean(axis=axes, keepdims=True)
-            dx = inv_std * (centered_d - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True))
+            dx = scale * (grad - g_sum / ctx.count - x_hat * (gx_sum / ctx.count))
         elif need_x:
-            dx = d_hat * inv_std
-        dw = (grad * x_hat).sum(axis=axes) if need_w else None
-        db = grad.sum(axis=axes) if need_b else None
-        return dx, dw, db
+            dx = grad * scale
+        return dx, (gx_sum.reshape(-1) if need_w else None), (g_sum.reshape(-1) if need_b else None)
 
 
 def _batch_statistics(x, axes):
-    """Mean and biased variance over `axes`, dims kept."""
-    return x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    """centered_moments' mean, rounding and variance of the tensor x, as recorded ops (for create_graph)."""
+    mean = Mean.apply(x, axis=axes, keepdims=True)
+    # The mean of x - mean is the rounding of the mean: 0 but for it, so its derivative is 0 too.
+    rounding = Mean.apply(x - mean, axis=axes, keepdims=True) if accumulator(x.dtype) else None
+    return mean, rounding, Var.apply(x, axis=axes, keepdims=True)
 
 
-def _normalize(x, mean, var, eps):
-    """(x - mean) / sqrt(var + eps), and 1 / sqrt(var + eps)."""
+def _normalize(centered, rounding, var, eps):
+    """(centered - rounding) / sqrt(var + eps), and 1 / sqrt(var + eps).
+
+    `centered` is x minus its mean rounded to x's dtype, and `rounding` (None: no rounding) the rest
+    of the mean, taken off after that cancellation, where it is exact. Without it x_hat would be off by
+    up to half a unit in the last place of the mean over the standard deviation, all alike, and dw,
+    the sum of g * x_hat over the batch, off by n times that.
+    """
     inv_std = 1 / np.sqrt(var + eps)
-    return (x - mean) * inv_std, inv_std
+    return (centered if rounding is None else centered - rounding) * inv_std, inv_std
 
 
 class Dropout(Op):
@@ -95,6 +117,8 @@ class Dropout(Op):
     @staticmethod
     def forward(ctx, x, *, p=0.5):
         keep = 1.0 - p
+        if keep != 0:  # p == 1 zeroes everything, in any dtype (PyTorch allows it too)
+            _check_floating("dropout", x)
         scale = np.zeros((), x.dtype) if keep == 0 else np.asarray(1.0 / keep, x.dtype)
         mask = (generator().random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) < keep) * scale
         ctx.mask = mask  # a constant of the graph, not a function of x: an attribute, not saved

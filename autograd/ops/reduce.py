@@ -1,8 +1,70 @@
-"""Reductions with numpy's semantics: Sum, Mean, Max, Min, Var (axis: None, int or tuple; keepdims)."""
+"""Reductions with numpy's semantics: Sum, Mean, Max, Min, Var (axis: None, int or tuple; keepdims).
+
+Sums of float32 (and float16) run in float64 and return the input's dtype. numpy adds an axis that is
+not the innermost in memory (axis 0 of a C-order array) one row at a time into a running total of the
+input's dtype, without its pairwise summation: at float32, the mean of 1e5 values near 1e4 comes out
+several units off. `centered_moments` is the one place that computes a mean and a variance from data.
+"""
 
 import numpy as np
 
 from autograd.op import Op, normalize_axes
+
+
+def accumulator(dtype: np.dtype) -> np.dtype | None:
+    """The dtype to accumulate sums of `dtype` in: float64 for narrower floats, None (numpy's own) otherwise."""
+    return np.dtype(np.float64) if dtype.kind == "f" and dtype.itemsize < 8 else None
+
+
+def _as_input(y, x):
+    """y, accumulated wide, back in x's dtype when x is a float (numpy's mean of integers stays float64)."""
+    # asarray, not astype: astype on the numpy scalar of a full reduction keeps memory (numpy 2.4:
+    # kilobytes over a thousand training steps, what test_memory catches).
+    return np.asarray(y, dtype=x.dtype) if x.dtype.kind == "f" else y
+
+
+def accurate_sum(x: np.ndarray, axis=None, keepdims: bool = False):
+    """x.sum(axis) accumulated in float64 for float32 and float16 input, returned in x's dtype.
+
+    >>> accurate_sum(np.full((100_000, 2), 1e4, np.float32), axis=0).tolist()  # numpy 2.4's x.sum: 998829504.0
+    [1000000000.0, 1000000000.0]
+    """
+    return _as_input(x.sum(axis=axis, dtype=accumulator(x.dtype), keepdims=keepdims), x)
+
+
+def centered_moments(x: np.ndarray, axes: tuple, ddof: int = 0) -> tuple:
+    """(x - mean, mean, rounding, var) over `axes`, dims kept, in x's dtype; var divides by n - ddof.
+
+    Two passes with float64 sums: the mean first, then the squared deviations from it, so values far
+    from zero lose nothing to cancellation. `mean` is the mean rounded to x's dtype, so `x - mean`
+    cancels exactly; `rounding` (None for float64 and integers, where there is none) is what the
+    rounding took off, to be subtracted from `x - mean` afterwards for the deviations from the exact
+    mean. It also adds n * rounding**2 to the sum of squares, which is taken off again (the corrected
+    two-pass algorithm of Chan, Golub and LeVeque, without its extra pass).
+    """
+    wide = accumulator(x.dtype)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    exact_mean = np.mean(x, axis=axes, dtype=wide, keepdims=True)
+    mean = _as_input(exact_mean, x)
+    centered = x - mean
+    squares = (centered * centered).sum(axis=axes, dtype=wide, keepdims=True)
+    rounding = exact_mean - mean
+    var = _as_input((squares - count * rounding * rounding) / (count - ddof), x)
+    return centered, mean, (None if wide is None else rounding.astype(x.dtype)), var
+
+
+def moments(x: np.ndarray, axes: tuple, ddof: int = 0, keepdims: bool = False) -> tuple:
+    """Mean and variance (divided by n - ddof) of `x` over `axes`, in x's dtype, accurate for float32.
+
+    >>> x = (1e4 + np.arange(100_000) % 2 / 2).astype(np.float32)  # 1e4 and 1e4 + 0.5, alternating
+    >>> [v.item() for v in moments(x, (0,))]
+    [10000.25, 0.0625]
+    """
+    _, mean, _, var = centered_moments(x, axes, ddof)
+    if keepdims:
+        return mean, var
+    reduced = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    return mean.reshape(reduced), var.reshape(reduced)
 
 
 def _keepdims_shape(shape: tuple, axes: tuple) -> tuple:
@@ -21,7 +83,7 @@ class Sum(Op):
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = normalize_axes("sum", axis, x.ndim)
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
-        return x.sum(axis=axes, keepdims=keepdims)
+        return accurate_sum(x, axes, keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -37,7 +99,7 @@ class Mean(Op):
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
         # `or 1`: an empty reduction has an empty gradient, and must not divide by zero on the way.
         ctx.count = int(np.prod([x.shape[a] for a in axes])) or 1
-        return x.mean(axis=axes, keepdims=keepdims)
+        return _as_input(np.mean(x, axis=axes, dtype=accumulator(x.dtype), keepdims=keepdims), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -57,6 +119,10 @@ class _Extremum(Op):
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
         y = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == y
+        if np.isnan(y).any():
+            # numpy's max and min propagate NaN: the NaNs are the extremes and share the gradient
+            # (as torch.max() over all elements), where `==` would give it to no element at all.
+            hits |= np.isnan(x)
         ctx.save_for_backward(hits, hits.sum(axis=axes, keepdims=True))
         return y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
@@ -95,10 +161,9 @@ class Var(Op):
         count = int(np.prod([x.shape[a] for a in axes]))
         if count - ddof <= 0:
             raise ValueError(f"var: needs more than ddof={ddof} elements along the axes {axes}, got {count}")
-        centered = _centered(x, axes)
         ctx.save_for_backward(x)
         ctx.axes, ctx.kept_shape, ctx.divisor = axes, _keepdims_shape(x.shape, axes), count - ddof
-        return (centered * centered).sum(axis=axes, keepdims=keepdims) / ctx.divisor
+        return moments(x, axes, ddof, keepdims)[1]
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,8 +172,8 @@ class Var(Op):
 
 
 def _centered(x, axes):
-    """x minus its mean over `axes`: computed again in backward, where it depends on x for higher orders."""
-    return x - x.mean(axis=axes, keepdims=True)
+    """x minus its mean over `axes`: computed in backward, where it depends on x for higher orders."""
+    return x - Mean.call(x, axis=axes, keepdims=True)
 
 
 def sum(x, axis=None, keepdims=False):

@@ -24,10 +24,15 @@ def normalize(X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | N
     if X.ndim < 2:
         raise ValueError(f"normalize: X must have a batch axis and a channel axis (N, C, ...), got shape {X.shape}")
     axes = (0, *range(2, X.ndim))
+    # Not X.mean and X.std: over the batch axis their float32 running sums drift (see moments).
+    # Imported here: nn.datasets imports nothing but numpy and the standard library when loaded.
+    from autograd.ops.reduce import moments
+
+    batch_mean, batch_var = moments(X, axes) if mean is None or std is None else (None, None)
     if mean is None:
-        mean = X.mean(axis=axes)
+        mean = batch_mean
     if std is None:
-        std = X.std(axis=axes)
+        std = np.sqrt(batch_var)
         std = np.where(std == 0, 1, std).astype(std.dtype)  # a constant channel: centre it, leave its scale
     mean, std = np.asarray(mean, X.dtype), np.asarray(std, X.dtype)
     if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):

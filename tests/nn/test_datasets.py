@@ -324,6 +324,16 @@ def test_normalize_uses_train_statistics_per_channel():
         datasets.normalize(X, mean[:2], std)
 
 
+def test_normalize_statistics_of_float32_far_from_zero_match_float64():
+    """Over the batch axis float32 running sums drift: the statistics must keep float64's digits."""
+    X = (1e4 + np.random.default_rng(0).standard_normal((25_000, 3, 2, 2))).astype(np.float32)
+    _, mean, std = datasets.normalize(X)
+    exact = X.astype(np.float64)
+    assert mean.dtype == std.dtype == np.float32
+    np.testing.assert_allclose(mean, exact.mean(axis=(0, 2, 3)), rtol=1e-7)
+    np.testing.assert_allclose(std, exact.std(axis=(0, 2, 3)), rtol=1e-5)
+
+
 def test_one_hot_and_flatten():
     np.testing.assert_array_equal(datasets.one_hot(np.array([1, 0, 1]), 2), [[0, 1], [1, 0], [0, 1]])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\), got values from 0 to 2"):

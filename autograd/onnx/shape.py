@@ -91,9 +91,10 @@ def getitem(g, node):
     steps += [("Gather", [g.constant(np.asarray(i, np.int64), hint="index")], {"axis": a}) for a, i in gathers[::-1]]
     if new_axes:
         steps.append(("Unsqueeze", [g.ints(new_axes, "axes")], {}))
+    steps = steps or [("Identity", [], {})]  # x[:] or x[...]
     y = node.input(0)
-    for k, (op_type, extra, attributes) in enumerate(steps or [("Identity", [], {})]):
-        y = g.add(op_type, [y, *extra], node.outputs if k == max(len(steps), 1) - 1 else None, **attributes)
+    for k, (op_type, extra, attributes) in enumerate(steps):
+        y = g.add(op_type, [y, *extra], node.outputs if k == len(steps) - 1 else None, **attributes)
 
 
 def _slice_bounds(part: slice) -> tuple:

@@ -1,4 +1,4 @@
-"""nodegrad's autograd engine: TensorNode, OpNode, Op, the op library, gradient checking and `viz`.
+"""nodegrad's autograd engine: TensorNode, OpNode, Op, the op library, gradient checking, `viz` and `onnx`.
 
 >>> import numpy as np, autograd as ag
 >>> x = ag.tensor(np.ones((2, 3)), requires_grad=True)
@@ -6,7 +6,7 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
-from autograd import allocator, functional, viz
+from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
 from autograd.differentiate import grad
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
@@ -95,6 +95,7 @@ __all__ = [
     "no_grad",
     "set_grad_enabled",
     "numerical_gradient",
+    "onnx",
     "rel_error",
     "sum_to_shape",
     "tensor",

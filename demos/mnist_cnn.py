@@ -9,6 +9,7 @@ bn_dropout takes 44-54 s of training (99.23, 99.14, 99.27 %).
     python -m demos.mnist_cnn --variant plain                            # the fastest to 99 %, ~30 s
     python -m demos.mnist_cnn --variant bn_dropout --resume              # continue from the last checkpoint
     python -m demos.mnist_cnn --quick                                    # a tiny run of a few seconds
+    python -m demos.mnist_cnn --variant plain --export cnn.onnx          # also write the model as ONNX
 
 The learning rate follows one cycle, stepped after every update (optim.OneCycleLR: from max_lr / 25 up to
 max_lr over the first 30 % of the updates, then down to almost zero, with Adam's beta1 moving the other way),
@@ -29,12 +30,13 @@ runs/mnist_cnn/: curves_<variant>.png, filters_<variant>.png, report.html, metri
 
 import sys
 import time
+from pathlib import Path
 
 import autograd
 import nn
 import optim
 from demos.common import plot, run_folder
-from demos.mnist_common import curves, finish, load_mnist_split, parse_args, solver_data
+from demos.mnist_common import EXPORT_OPTION, curves, export_model, finish, load_mnist_split, parse_args, solver_data
 
 VARIANTS = ("plain", "bn_dropout")
 TARGET_ACCURACY = 0.99
@@ -84,6 +86,11 @@ def target_note(accuracy: float, quick: bool) -> str:
     return f" ({TARGET_ACCURACY:.0%} {'reached' if accuracy >= TARGET_ACCURACY else 'not reached'})"
 
 
+def export_path(path: Path, variant: str, chosen: str) -> Path:
+    """--export's file for `variant`: the path as given for one variant, `<stem>_<variant>.onnx` for both."""
+    return path if chosen != "both" else path.with_name(f"{path.stem}_{variant}{path.suffix or '.onnx'}")
+
+
 def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
     """Train one variant (resuming from its checkpoint with --resume); returns its metrics and figures."""
     autograd.manual_seed(args.seed)  # initial weights and dropout masks
@@ -117,6 +124,8 @@ def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
         f"{solver.epoch} epochs of {solver.iterations_per_epoch} updates of {config['batch_size']}: "
         f"{train_time:.0f} s of training in this process"
     )
+    if args.export is not None:
+        export_model(model, data["X_test"], export_path(args.export, variant, args.variant))
     figures = {
         f"{variant}: loss per step, accuracy per epoch": curves(solver, out / f"curves_{variant}.png"),
         f"{variant}: first-layer 3x3 filters": plot(
@@ -144,7 +153,7 @@ def main(argv=None) -> int:
         ("--resume",),
         dict(action="store_true", help="continue each variant from its checkpoint.npz when there is one"),
     )
-    args = parse_args("mnist_cnn", __doc__, argv, [variant_option, resume_option])
+    args = parse_args("mnist_cnn", __doc__, argv, [variant_option, resume_option, EXPORT_OPTION])
     config = QUICK if args.quick else FULL
     out = run_folder(args.out)
     data = load_mnist_split(args, flatten=False, train=config["train"], test=config["test"])

@@ -17,6 +17,7 @@ from nn import datasets
 
 VALIDATION = 5000  # images held out of the training set to pick the best epoch; the test set is only scored
 EXIT_NO_DATA = 2
+EXIT_NO_ONNX = 2  # --export without the onnx package: like missing data, a run that cannot do what was asked
 
 
 DATA_DIR_OPTION = (
@@ -30,9 +31,32 @@ DATA_DIR_OPTION = (
 )
 
 
+EXPORT_OPTION = (
+    ("--export",),
+    dict(
+        type=Path,
+        default=None,
+        metavar="MODEL.onnx",
+        help="write the trained model to this ONNX file, to open in https://netron.app or run in onnxruntime "
+        '(needs pip install -e ".[onnx]")',
+    ),
+)
+EXPORTED_CHECK_IMAGES = 256  # test images on which onnxruntime's outputs are compared with the engine's
+
+
 def parse_args(name: str, description: str, argv=None, options=()) -> argparse.Namespace:
-    """demos.common's options (--seed, --quick, --out), --data-dir, and `options`: (flags, kwargs) pairs."""
-    return common.parse_args(name, description, argv, options=(DATA_DIR_OPTION, *options))
+    """demos.common's options (--seed, --quick, --out), --data-dir, and `options`: (flags, kwargs) pairs.
+
+    With --export (EXPORT_OPTION) but without the onnx package, exits with code 2 before any training.
+    """
+    args = common.parse_args(name, description, argv, options=(DATA_DIR_OPTION, *options))
+    if getattr(args, "export", None) is not None:
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            print('error: --export needs the onnx package: pip install -e ".[onnx]"', file=sys.stderr)
+            sys.exit(EXIT_NO_ONNX)
+    return args
 
 
 def load_or_exit(loader, data_dir, **kwargs) -> tuple:
@@ -106,6 +130,28 @@ def finish(out: Path, title: str, settings: dict, metrics: dict, figures: dict, 
     return metrics
 
 
+def export_model(model, images: np.ndarray, path: Path) -> None:
+    """Write `model` to the ONNX file `path`, traced on two of `images`; with onnxruntime installed, check
+    that it gives the engine's outputs on the first EXPORTED_CHECK_IMAGES of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    autograd.onnx.export(model, images[:2], path)
+    note = "open it in https://netron.app"
+    try:
+        import onnxruntime
+    except ImportError:
+        onnxruntime = None
+    if onnxruntime is not None:
+        images = images[:EXPORTED_CHECK_IMAGES]
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        exported = session.run(None, {"input": images})[0]
+        training = model.training
+        with autograd.no_grad():
+            difference = np.abs(exported - model.eval()(images).value).max()
+        model.train(training)
+        note += f"; onnxruntime gives the engine's outputs on {len(images)} test images within {difference:.1e}"
+    print(f"wrote {path}: {note}")
+
+
 def train_classifier(model, data: dict, config: dict, args, **solver_options) -> tuple:
     """Train `model` with Adam through optim.Solver on `data`, then score it on the test set.
 
@@ -147,7 +193,7 @@ def classifier_demo(
         target: the test accuracy a full run should pass; below it, a note is printed.
     """
     started = time.perf_counter()
-    args = parse_args(name, description, argv)
+    args = parse_args(name, description, argv, [EXPORT_OPTION])
     config = quick if args.quick else full
     data = load_mnist_split(args, flatten=True, train=config.get("train"), test=config.get("test"))
     out = args.out
@@ -170,6 +216,8 @@ def classifier_demo(
     }
     run_settings = {**settings, "optimizer": "Adam", **config, "seed": args.seed, "quick": args.quick}
     metrics = finish(out, f"nodegrad: {name}", run_settings, metrics, figures, started)
+    if args.export is not None:
+        export_model(model, data["X_test"], args.export)
     print(f"test accuracy {test_accuracy:.2%} after {solver.epoch} epochs, {metrics['wall_time_s']:.1f} s in all")
     if not args.quick and test_accuracy < target:
         print(f"note: below the {target:.1%} this demo usually reaches; try another --seed")

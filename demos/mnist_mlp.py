@@ -3,9 +3,11 @@ the same shape (784-1000-10, ReLU) trained with Adam, a decaying learning rate a
 
     python -m demos.mnist_mlp --data-dir path/to/mnist   # ~40 s on 2 idle cores
     python -m demos.mnist_mlp --quick                                  # a few seconds on a subset
+    python -m demos.mnist_mlp --export mlp.onnx                        # also write the model as ONNX
 
 Written to runs/mnist_mlp/: curves.png (loss, accuracies), weights.png (the first 100 hidden units'
-weights as 28x28 images), report.html, metrics.json.
+weights as 28x28 images), report.html, metrics.json; with --export, the trained model as an ONNX file
+(open it in https://netron.app).
 """
 
 import sys

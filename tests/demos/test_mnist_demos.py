@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,38 @@ def test_help_names_the_demo_and_data_dir(name, capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert f"python -m demos.{name}" in text and "--data-dir" in text and "--quick" in text
+
+
+@pytest.mark.parametrize("name, variant", [("mnist_mlp", []), ("mnist_cnn", ["--variant", "plain"])])
+def test_export_writes_the_trained_model_for_onnxruntime(name, variant, mnist_dir, tmp_path):
+    install = 'needs onnx and onnxruntime: pip install -e ".[onnx]"'
+    pytest.importorskip("onnx", reason=install)
+    ort = pytest.importorskip("onnxruntime", reason=install)
+    result = run_demo(name, tmp_path, "--quick", "--data-dir", str(mnist_dir), "--export", "model.onnx", *variant)
+    assert result.returncode == 0, result.stderr[-3000:]
+    agreement = re.search(
+        r"wrote model\.onnx: .*onnxruntime gives the engine's outputs on \d+ test images within (\S+)", result.stdout
+    )
+    assert agreement, result.stdout[-2000:]
+    assert float(agreement.group(1)) < 1e-4
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    shape = (3, 784) if name == "mnist_mlp" else (3, 1, 28, 28)
+    (logits,) = session.run(None, {"input": np.zeros(shape, np.float32)})
+    assert logits.shape == (3, 10)
+
+
+def test_export_without_onnx_exits_2_before_training(monkeypatch, capsys):
+    from demos import mnist_common
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now raises ImportError
+    with pytest.raises(SystemExit) as exit_info:
+        mnist_common.parse_args("mnist_mlp", "", ["--export", "model.onnx"], [mnist_common.EXPORT_OPTION])
+    assert exit_info.value.code == 2
+    assert 'pip install -e ".[onnx]"' in capsys.readouterr().err
+
+
+def test_cnn_export_names_a_file_per_variant_when_both_train():
+    from demos.mnist_cnn import export_path
+
+    assert export_path(Path("out/cnn.onnx"), "plain", "plain") == Path("out/cnn.onnx")
+    assert export_path(Path("out/cnn.onnx"), "bn_dropout", "both") == Path("out/cnn_bn_dropout.onnx")

@@ -282,7 +282,7 @@ def test_files_the_safetensors_package_writes_read_the_same_here(tmp_path):
 
 # ----- PyTorch both ways -----
 def _both_nets():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="needs PyTorch as the oracle: pip install torch==2.13.0 (pinned)")
     pytest.importorskip("safetensors.torch", reason=INSTALL)
     torch.manual_seed(0)
     ag.manual_seed(1)  # a different start: the values must come through the file

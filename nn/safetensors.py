@@ -21,6 +21,7 @@ naming the file and the fault, raised before a tensor is allocated.
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from typing import BinaryIO
 
@@ -152,11 +153,12 @@ def save_file(tensors: Mapping, path: str | os.PathLike, metadata: Mapping | Non
 
 
 def _unique_keys(pairs: list) -> dict:
-    names = [key for key, _ in pairs]
-    if len(set(names)) != len(names):
-        twice = sorted({name for name in names if names.count(name) > 1})
+    # json keeps the last of repeated keys silently; a repeated tensor name is damage, or a crafted file.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        twice = sorted(name for name, count in Counter(name for name, _ in pairs).items() if count > 1)
         raise ValueError(f"the header names {twice} more than once")
-    return dict(pairs)
+    return result
 
 
 def _is_count(value) -> bool:
@@ -173,7 +175,7 @@ def _check_entry(name: str, entry) -> tuple:
             f"the tensor {name!r} is {code}, which numpy has no dtype for; "
             "convert it before saving (in PyTorch: {k: v.float() for k, v in state.items()})"
         )
-    if code not in DTYPES:
+    if not isinstance(code, str) or code not in DTYPES:
         raise ValueError(f"the tensor {name!r} has the unknown dtype {code!r}; expected one of {sorted(DTYPES)}")
     if not isinstance(shape, list) or not all(_is_count(n) for n in shape):
         raise ValueError(f"the shape of {name!r} must be a list of non-negative ints, got {shape!r:.80}")
@@ -207,7 +209,8 @@ def _parse_header(text: bytes, data_size: int) -> tuple[dict, dict]:
         raise ValueError(f"the header is not JSON: {error}") from None
     if not isinstance(header, dict):
         raise ValueError(f"the header must be a JSON object, got {type(header).__name__}")
-    metadata = header.pop(METADATA, None) or {}
+    metadata = header.pop(METADATA, None)
+    metadata = {} if metadata is None else metadata
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise ValueError(f"the {METADATA} must map str to str, got {metadata!r:.80}")
     entries = {name: _check_entry(name, entry) for name, entry in header.items()}

@@ -181,6 +181,8 @@ CASES = {
     "entry-missing-a-key": (_file({"w": {"dtype": "F32", "shape": [2]}}, bytes(8)), r"exactly the keys"),
     "entry-with-an-extra-key": (_file({"w": {**_entry(), "strides": [4]}}, bytes(8)), r"exactly the keys"),
     "unknown-dtype": (_file({"w": _entry("F99")}, bytes(8)), r"the tensor 'w' has the unknown dtype 'F99'"),
+    "dtype-not-a-string": (_file({"w": _entry(["F32"])}, bytes(8)), r"the tensor 'w' has the unknown dtype \['F32'\]"),
+    "metadata-not-a-dict": (_file({"__metadata__": [], "w": _entry()}, bytes(8)), r"the __metadata__ must map str"),
     "shape-not-a-list": (_file({"w": _entry(shape=2)}, bytes(8)), r"the shape of 'w' must be a list"),
     "negative-shape": (_file({"w": _entry(shape=(-2,))}, bytes(8)), r"non-negative ints, got \[-2\]"),
     "bool-in-shape": (_file({"w": _entry(shape=(True, 2))}, bytes(8)), r"the shape of 'w' must be"),

@@ -9,7 +9,6 @@
 
 from nn import data, datasets, functional, init, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from nn.checkpoint import load, save
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
@@ -17,6 +16,7 @@ from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, Removable
 from nn.monitor import Monitor
 from nn.norm import BatchNorm1d, BatchNorm2d, Dropout
 from nn.scopes import record_scopes
+from nn.serialization import load, save
 
 __all__ = [
     "IncompatibleKeys",

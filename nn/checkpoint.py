@@ -5,8 +5,9 @@ Every ndarray (and numpy scalar) becomes one .npy member named by its flattened 
 tuples, dicts with str or int keys) are kept as JSON in the member `__nodegrad__`, a uint8 array.
 Loading needs no pickle (allow_pickle=False) and restores every value exactly, dtypes included.
 
-save() writes a temporary file in the destination's folder, fsyncs it and renames it over the
-destination, so a crash leaves either the old checkpoint or the new one, never half of one.
+save() writes through write_atomically(), which the safetensors writer shares: a temporary file in the
+destination's folder, fsynced and renamed over the destination, so a crash leaves either the old file or
+the new one, never half of one. `nn.save` and `nn.load` come here for every suffix but `.safetensors`.
 
 load() reads only what save() writes and trusts nothing in the file: the members must be stored
 (uncompressed) and fit in the file, each array's header must describe exactly the bytes its member
@@ -21,6 +22,8 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
+from typing import BinaryIO
 
 import numpy as np
 
@@ -101,6 +104,28 @@ def _fsync_folder(folder: str) -> None:
             os.close(fd)
 
 
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Let `write` fill a temporary file in `path`'s folder, fsync it and rename it over `path`.
+
+    A crash or an exception (raised by `write` or by the disk) leaves either the old file or the new one,
+    never half of one, and no temporary file behind. Every format nodegrad writes goes through here.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_folder(folder)
+
+
 def save(obj, path: str | os.PathLike) -> None:
     """Write `obj` (a nested dict of arrays, numbers, strings and lists) to the .npz file `path`, atomically.
 
@@ -114,27 +139,18 @@ def save(obj, path: str | os.PathLike) -> None:
     ...     load(os.path.join(folder, "ckpt.npz"))
     {'model': {'w': array([0., 1., 2.])}, 'epoch': 2}
     """
-    path = os.fspath(path)
     arrays = {}
     tree = _encode(obj, arrays)
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}).encode("utf-8")
     members = {META: np.frombuffer(meta, dtype=np.uint8), **arrays}
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for name, array in members.items():
-                    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, array, allow_pickle=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_folder(folder)
+
+    def write(file: BinaryIO) -> None:
+        with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, array in members.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
+
+    write_atomically(path, write)
 
 
 def _pairs(body) -> list:
@@ -245,7 +261,7 @@ def _check_members(archive: zipfile.ZipFile, file_size: int) -> dict:
     return members
 
 
-def _json_depth(text: bytes) -> int:
+def json_depth(text: bytes) -> int:
     """How deep the brackets of the JSON `text` nest, measured without recursion."""
     outside_strings = re.sub(rb'"(?:[^"\\]+|\\.)*"', b"", text)
     chars = np.frombuffer(outside_strings, np.uint8)
@@ -264,7 +280,7 @@ def _read(archive: zipfile.ZipFile, file_size: int):
         raise ValueError(f"the metadata member {META!r} is missing")
     text = _read_array(archive, members.pop(META)).tobytes()
     # json.loads recurses once per level and would end in a RecursionError on deep (crafted) metadata.
-    depth = _json_depth(text)
+    depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise ValueError(
             f"the metadata nests {depth} levels deep, deeper than the limit of {MAX_JSON_DEPTH} "

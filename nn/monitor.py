@@ -6,11 +6,13 @@ Everything here returns or stores plain numbers, lists and ndarrays; the picture
 `autograd.viz` (imported only when a plot is asked for, so `import nn` needs no matplotlib).
 """
 
+import html
 import math
 
 import numpy as np
 
 from autograd import TensorNode, no_grad
+from autograd.viz.report import stats_table_html
 from nn.module import Module
 
 STATS = ("min", "max", "mean", "std", "norm")
@@ -387,20 +389,36 @@ class Monitor:
             "histograms": histograms,
         }
 
+    # ----- display -----
+    def __repr__(self) -> str:
+        return (
+            f"Monitor(every={self.every}, bins={self.bins}, grad_histograms={self.grad_histograms}, "
+            f"samples={len(self.iterations)})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: what was sampled, and the last sample's statistics per parameter (no plotting)."""
+        if not self.iterations:
+            return f"<p>{html.escape(repr(self))}: no samples yet; call record() or attach()</p>"
+        span = f"iterations {self.iterations[0]} to {self.iterations[-1]}"
+        caption = f"{html.escape(repr(self))}, {span}; statistics of iteration {self.iterations[-1]}:"
+        return f"<p>{caption}</p>\n{stats_table_html(self.latest())}"
+
     # ----- pictures -----
     def _check_samples(self, where: str) -> None:
         if not self.iterations:
             raise ValueError(f"Monitor.{where}: expected at least one sample, got none; call record() or attach()")
 
-    def plot_stats(self, path, stats=None) -> str:
+    def plot_stats(self, path=None, stats=None):
         """One panel per statistic (weights, then gradients), one line per parameter, over iterations.
 
         Args:
-            path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format.
+            path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format; None: return
+                an `autograd.viz.Picture`, which shows itself in Jupyter.
             stats: the statistics to draw (default: STATS + GRAD_STATS).
 
         Returns:
-            The path written.
+            The path written, or a Picture when path is None.
 
         Raises:
             ValueError: nothing was sampled yet, or an unknown statistic.
@@ -415,15 +433,15 @@ class Monitor:
 
         return plot_layer_stats(self.iterations, self.history, path, stats)
 
-    def plot_histograms(self, path, grads: bool = True) -> str:
+    def plot_histograms(self, path=None, grads: bool = True):
         """Per parameter, its histograms over time as an image (x = value bins, y = iteration).
 
         Args:
-            path: where to write the picture; its suffix picks the format.
+            path: where to write the picture; its suffix picks the format; None: return a Picture.
             grads: draw the gradients' histograms next to the weights', when the monitor keeps them.
 
         Returns:
-            The path written.
+            The path written, or a Picture when path is None.
 
         Raises:
             ValueError: nothing was sampled yet, or the monitor keeps no histograms (bins=0).

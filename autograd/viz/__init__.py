@@ -2,6 +2,9 @@
 
 `to_dot` and `render` need the `graphviz` Python package (and `render` the Graphviz `dot` program);
 the plots need matplotlib. Both are imported only when called, so `import autograd` stays light.
+
+In Jupyter, a drawing from `to_dot` shows as SVG (as text where `dot` is missing), and a plot asked for
+without a path returns a `Picture` that shows as PNG. Tensors keep their text repr.
 """
 
 from autograd.viz.dot import (
@@ -18,7 +21,7 @@ from autograd.viz.dot import (
     to_dot,
 )
 from autograd.viz.flow import plot_gradient_flow, plot_layer_histograms, plot_layer_stats
-from autograd.viz.plots import image_grid, plot_decision_boundary, plot_history
+from autograd.viz.plots import Picture, image_grid, plot_decision_boundary, plot_history
 from autograd.viz.report import write_report
 
 __all__ = [
@@ -27,6 +30,7 @@ __all__ = [
     "DEAD_ZERO_FRACTION",
     "EXPLODING_MAX_ABS",
     "HEALTH_COLOURS",
+    "Picture",
     "VANISHING_MEAN_ABS",
     "VANISHING_NORM",
     "gradient_health",

@@ -9,8 +9,14 @@ life (`op`, `params`, its input edges, `input_meta`, `output_meta`, `grad_stats`
 stack. A graph that `create_graph=True` recorded (the backward pass) is drawn like any other.
 The `graphviz` Python package is imported only when a drawing is made, so `import autograd` does
 not need it.
+
+In Jupyter, the drawing `to_dot` returns shows itself as SVG when it is a cell's last value; where the
+Graphviz `dot` program is missing it shows a line of text saying so instead of raising. A TensorNode
+keeps its text repr, as a torch.Tensor does: drawing the graph behind every tensor a cell shows would
+be slow and rarely wanted, so a drawing is asked for by name, `ag.viz.to_dot(t)`.
 """
 
+import functools
 import html
 import os
 import shutil
@@ -260,7 +266,7 @@ def to_dot(
         legend: add a legend node (id `legend`).
 
     Returns:
-        A `graphviz.Digraph`; `.source` is the DOT text.
+        A `graphviz.Digraph`; `.source` is the DOT text. In Jupyter it shows as SVG (see `NotebookDisplay`).
 
     Raises:
         TypeError: a root, a parameter or a cluster key is not a tensor (or op).
@@ -300,7 +306,7 @@ def to_dot(
             drawing.add_inputs(node, parents[id(node)], hidden, cluster)
     drawing.add_leaves(param_names, {id(t) for t in flat})
 
-    dot = graphviz.Digraph(
+    dot = _drawing_type(graphviz)(
         "nodegrad", graph_attr={"rankdir": "TB", "fontname": "Helvetica"}, node_attr={"fontname": "Helvetica"}
     )
     dot.body.extend(drawing.body(legend))
@@ -440,6 +446,50 @@ def _legend_line(health_kinds) -> str:
     rows.append('<tr><td border="0"></td><td align="left">bold outline: root; x N: block repeated N times</td></tr>')
     table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(rows) + "</table>"
     return f"\tlegend [shape=plaintext fontsize=9 label=<{table}>]\n"
+
+
+class NotebookDisplay:
+    """Mixed into the `graphviz.Digraph` that `to_dot` returns: how the drawing shows in Jupyter.
+
+    As SVG where the Graphviz `dot` program runs; where it is missing (or fails), as one line of text
+    saying so, never an exception in the middle of a notebook.
+    """
+
+    def _repr_svg_(self) -> str | None:
+        """The drawing as SVG text, or None (the front end then shows the text) when `dot` cannot draw it."""
+        import graphviz  # importable: only drawings made by to_dot, with graphviz, carry this class
+
+        try:
+            return self.pipe(format="svg", encoding="utf-8")
+        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
+            return None
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+        """IPython's display protocol: {"image/svg+xml": SVG}, or {"text/plain": why not} where `dot` cannot draw."""
+        wanted = set(include) if include is not None else {"image/svg+xml", "text/plain"}
+        wanted -= set(exclude or ())
+        if "image/svg+xml" not in wanted:
+            return {}
+        svg = self._repr_svg_()
+        if svg is not None:
+            return {"image/svg+xml": svg}
+        if "text/plain" not in wanted:
+            return {}
+        return {
+            "text/plain": f"{self!r}: Graphviz's `dot` program could not draw it (is Graphviz installed? "
+            "`apt-get install graphviz`, `brew install graphviz`); `.source` holds the DOT text"
+        }
+
+    def __repr__(self) -> str:
+        nodes = sum("[label=" in line for line in self.body)
+        edges = sum(" -> " in line for line in self.body)
+        return f"<nodegrad graph drawing: {nodes} nodes, {edges} edges>"
+
+
+@functools.cache
+def _drawing_type(graphviz) -> type:
+    """graphviz.Digraph with NotebookDisplay mixed in, made once, when a drawing is first asked for."""
+    return type("Drawing", (NotebookDisplay, graphviz.Digraph), {"__module__": __name__})
 
 
 def _import_graphviz(where: str):

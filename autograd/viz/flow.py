@@ -2,12 +2,13 @@
 statistics and histograms of weights and gradients over time that `nn.Monitor` records.
 
 Like `plots.py`, each function draws on its own matplotlib Figure with the Agg canvas (imported only
-when called) and writes a file. They take plain lists and arrays, so they serve any training loop.
+when called) and writes a file, or returns a Picture that shows itself in Jupyter. They take plain lists
+and arrays, so they serve any training loop.
 """
 
 import numpy as np
 
-from autograd.viz.plots import _figure, _save
+from autograd.viz.plots import Picture, _figure, _finish
 
 
 def _runs(named_grads_by_run) -> dict:
@@ -29,7 +30,7 @@ def _runs(named_grads_by_run) -> dict:
     return checked
 
 
-def plot_gradient_flow(named_grads_by_run, path, *, title: str = "gradient flow") -> str:
+def plot_gradient_flow(named_grads_by_run, path=None, *, title: str = "gradient flow") -> "str | Picture":
     """Plot the mean absolute gradient of each layer, input side on the left, one line per run.
 
     Drawn on a log axis, a vanishing gradient shows as a line that falls by decades toward the
@@ -38,11 +39,12 @@ def plot_gradient_flow(named_grads_by_run, path, *, title: str = "gradient flow"
     Args:
         named_grads_by_run: {run name: [(layer name, mean |grad|), ...]}, e.g. from
             `nn.monitor.gradient_flow(model)` per run; or one such list for a single run.
-        path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format.
+        path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format; None: return a
+            Picture that shows itself in Jupyter.
         title: the plot's title.
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: no runs, a run without layers, or entries that are not (name, number) pairs.
@@ -66,7 +68,7 @@ def plot_gradient_flow(named_grads_by_run, path, *, title: str = "gradient flow"
     ax.grid(alpha=0.3)
     if any(runs):
         ax.legend()
-    return _save(figure, path)
+    return _finish(figure, path)
 
 
 def _log_if_positive(ax, curves) -> None:
@@ -76,17 +78,18 @@ def _log_if_positive(ax, curves) -> None:
         ax.set_yscale("log")
 
 
-def plot_layer_stats(iterations, history: dict, path, stats=None) -> str:
+def plot_layer_stats(iterations, history: dict, path=None, stats=None) -> "str | Picture":
     """One panel per statistic, one line per parameter, over the sampled iterations.
 
     Args:
         iterations: the iteration of each sample, length T.
         history: {parameter name: {stat name: T values}} (NaN where a value is missing, e.g. no grad yet).
-        path: where to write the picture; its suffix picks the format.
+        path: where to write the picture; its suffix picks the format; None: return a
+            Picture that shows itself in Jupyter.
         stats: the statistics to draw, in order (default: every one the first parameter has).
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: no samples, no parameters, or a series whose length is not T.
@@ -124,10 +127,10 @@ def plot_layer_stats(iterations, history: dict, path, stats=None) -> str:
         ax.set_axis_off()
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6), fontsize=8)
-    return _save(figure, path)
+    return _finish(figure, path)
 
 
-def plot_layer_histograms(iterations, histograms: dict, path) -> str:
+def plot_layer_histograms(iterations, histograms: dict, path=None) -> "str | Picture":
     """Histograms over time as images, one panel per (parameter, kind): x = value bins, y = sample.
 
     Colour is log(1 + count), scaled per panel, so the tails stay visible next to the peak.
@@ -135,10 +138,11 @@ def plot_layer_histograms(iterations, histograms: dict, path) -> str:
     Args:
         iterations: the iteration of each sample, length T.
         histograms: {panel title: (edges (B + 1,), counts (T, B))}, e.g. "0.weight" and "0.weight grad".
-        path: where to write the picture; its suffix picks the format.
+        path: where to write the picture; its suffix picks the format; None: return a
+            Picture that shows itself in Jupyter.
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: no panels, or counts that do not match the edges and the samples.
@@ -178,4 +182,4 @@ def plot_layer_histograms(iterations, histograms: dict, path) -> str:
         ax.set_axis_off()
     # One colour bar per panel doubles the drawing time; a note says what colour means instead.
     figure.suptitle("colour: log(1 + count), scaled per panel", fontsize=9)
-    return _save(figure, path)
+    return _finish(figure, path)

@@ -1,11 +1,12 @@
 """Training pictures as plain functions over arrays: loss and accuracy curves, 2-D decision
 boundaries, and grids of images (conv filters, feature maps).
 
-Each draws on its own matplotlib Figure with the Agg canvas and writes a file: no pyplot state, no
-window, and the user's backend is left alone. matplotlib is imported inside the functions, so
-`import autograd` does not need it.
+Each draws on its own matplotlib Figure with the Agg canvas and writes a file, or, given no path, returns
+a Picture that shows itself in Jupyter: no pyplot state, no window, and the user's backend is left alone.
+matplotlib is imported inside the functions, so `import autograd` does not need it.
 """
 
+import io
 import math
 import os
 
@@ -36,6 +37,35 @@ def _save(figure, path) -> str:
     return path
 
 
+class Picture:
+    """A drawn figure, what the plotting functions return without a path: it shows itself as PNG in Jupyter
+    (IPython's `_repr_png_`), with no pyplot and no inline backend involved; `save(path)` writes it.
+
+    Attributes:
+        figure: the matplotlib Figure, to adjust before showing or saving it.
+    """
+
+    def __init__(self, figure):
+        self.figure = figure
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    def save(self, path) -> str:
+        """Write the picture to `path` (its suffix picks the format; folders are made) and return the path."""
+        return _save(self.figure, path)
+
+    def __repr__(self) -> str:
+        width, height = self.figure.get_size_inches() * 100
+        return f"<Picture {width:.0f}x{height:.0f} px: shows in Jupyter, save(path) writes it>"
+
+
+def _finish(figure, path) -> "str | Picture":
+    return Picture(figure) if path is None else _save(figure, path)
+
+
 def _series(where: str, name: str, values) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1 or array.size == 0:
@@ -43,19 +73,20 @@ def _series(where: str, name: str, values) -> np.ndarray:
     return array
 
 
-def plot_history(loss_history, train_acc=None, val_acc=None, *, path, first_epoch: int = 1) -> str:
+def plot_history(loss_history, train_acc=None, val_acc=None, *, path=None, first_epoch: int = 1) -> "str | Picture":
     """Plot the loss per step (or epoch) and, when given, train and validation accuracy per epoch.
 
     Args:
         loss_history: a 1-D sequence of losses.
         train_acc: optional 1-D sequence of accuracies, one per epoch.
         val_acc: optional 1-D sequence of accuracies, one per epoch.
-        path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format.
+        path: where to write the picture; its suffix (.png, .svg, .pdf) picks the format; None: return a
+            Picture that shows itself in Jupyter.
         first_epoch: the epoch of the first accuracy; `optim.Solver` checks once after its first update,
             before any epoch ends, so its histories start at 0.
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: a history that is empty or not 1-D.
@@ -79,10 +110,10 @@ def plot_history(loss_history, train_acc=None, val_acc=None, *, path, first_epoc
         axes[1].set(title="accuracy", xlabel="epoch", ylabel="accuracy")
         axes[1].grid(alpha=0.3)
         axes[1].legend()
-    return _save(figure, path)
+    return _finish(figure, path)
 
 
-def plot_decision_boundary(predict_fn, X, y, path, resolution: int = 200) -> str:
+def plot_decision_boundary(predict_fn, X, y, path=None, resolution: int = 200) -> "str | Picture":
     """Colour the plane by the class `predict_fn` gives each point, with the data on top.
 
     Args:
@@ -90,11 +121,12 @@ def plot_decision_boundary(predict_fn, X, y, path, resolution: int = 200) -> str
             (an ndarray or a TensorNode); it runs under `no_grad`, so no graph is recorded.
         X: (N, 2) points.
         y: (N,) integer class labels.
-        path: where to write the picture; its suffix picks the format.
+        path: where to write the picture; its suffix picks the format; None: return a
+            Picture that shows itself in Jupyter.
         resolution: grid points per side.
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: X is not (N, 2), y does not match it, or `predict_fn` returns the wrong length.
@@ -134,10 +166,10 @@ def plot_decision_boundary(predict_fn, X, y, path, resolution: int = 200) -> str
         X[:, 0], X[:, 1], c=colour_of_point, cmap="tab10", vmin=0, vmax=9, s=12, edgecolors="black", linewidths=0.3
     )
     ax.set(title="decision boundary", xlabel="x0", ylabel="x1")
-    return _save(figure, path)
+    return _finish(figure, path)
 
 
-def image_grid(images, path, ncols: int | None = None, cmap: str = "gray") -> str:
+def image_grid(images, path=None, ncols: int | None = None, cmap: str = "gray") -> "str | Picture":
     """Tile images, each scaled to its own min..max, e.g. conv filters or one input's feature maps.
 
     Shapes: (N, H, W) -> N grey tiles; (N, 3, H, W) -> N colour tiles; (N, C, H, W) with another C
@@ -145,12 +177,13 @@ def image_grid(images, path, ncols: int | None = None, cmap: str = "gray") -> st
 
     Args:
         images: an ndarray or TensorNode of one of those shapes.
-        path: where to write the picture; its suffix picks the format.
+        path: where to write the picture; its suffix picks the format; None: return a
+            Picture that shows itself in Jupyter.
         ncols: tiles per row (default: a near-square grid).
         cmap: matplotlib colour map for grey tiles.
 
     Returns:
-        The path written.
+        The path written, or a Picture when path is None.
 
     Raises:
         ValueError: images of another rank, or no images.
@@ -181,4 +214,4 @@ def image_grid(images, path, ncols: int | None = None, cmap: str = "gray") -> st
         ax.set_axis_off()
         if i < count:
             ax.imshow(tiles[i], cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
-    return _save(figure, path)
+    return _finish(figure, path)

@@ -48,7 +48,12 @@ def _key_value_table(where: str, name: str, entries) -> str:
     return f'<table class="{name}"><tr><th>name</th><th>value</th></tr>{rows}</table>'
 
 
-def _stats_table(where: str, stats: dict) -> str:
+def stats_table_html(stats: dict, where: str = "stats_table_html") -> str:
+    """An HTML table of name -> {stat -> value}: a row per name, a column per stat (write_report, Monitor in Jupyter).
+
+    >>> stats_table_html({"w": {"norm": 2.0}})
+    '<table class="stats"><tr><th>name</th><th>norm</th></tr><tr><th>w</th><td class="number">2</td></tr></table>'
+    """
     if not isinstance(stats, dict) or not all(isinstance(row, dict) for row in stats.values()):
         raise TypeError(f"{where}: stats_table must be a dict of name -> dict of stat -> value, got {stats!r:.80}")
     columns = list(dict.fromkeys(stat for row in stats.values() for stat in row))
@@ -126,7 +131,7 @@ def write_report(
         _key_value_table(where, "metrics", metrics),
     ]
     if stats_table is not None:
-        sections += ["<h2>Layer statistics</h2>", _stats_table(where, stats_table)]
+        sections += ["<h2>Layer statistics</h2>", stats_table_html(stats_table, where)]
     if graph_svg is not None:
         sections += ["<h2>Graph</h2>", f'<div class="graph">{_svg_element(where, graph_svg)}</div>']
     figures = list(figures)

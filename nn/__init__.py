@@ -1,5 +1,5 @@
-"""nodegrad's neural-network library: Module and Parameter, layers, losses, initializers, checkpoints,
-and collectives over MPI (distributed).
+"""nodegrad's neural-network library: Module and Parameter, layers, losses, initializers, checkpoints, data
+loading, and data-parallel training over MPI (distributed, parallel).
 
 >>> import numpy as np, nn
 >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
@@ -8,7 +8,7 @@ and collectives over MPI (distributed).
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-from nn import data, datasets, distributed, functional, init, utils
+from nn import data, datasets, distributed, functional, init, parallel, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.checkpoint import load, save
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
@@ -31,6 +31,7 @@ __all__ = [
     "distributed",
     "functional",
     "init",
+    "parallel",
     "utils",
     "ELU",
     "LeakyReLU",

@@ -6,6 +6,7 @@ test_distributed_mpi.py launches this; `.ci/run` too. `raise` is the failure dri
 rank 0 waits in a barrier that would otherwise never end.
 """
 
+import copy
 import sys
 import tempfile
 import time
@@ -13,7 +14,49 @@ from pathlib import Path
 
 import numpy as np
 
+import autograd as ag
+import nn
+import optim
 from nn import distributed
+from nn.parallel import DistributedDataParallel
+
+GLOBAL_BATCH, STEPS = 16, 6
+
+
+def conv_net(seed: int) -> nn.Sequential:
+    ag.manual_seed(seed)
+    f64 = dict(dtype=np.float64)
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1, **f64),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3 * 4 * 4, 10, **f64),
+        nn.Tanh(),
+        nn.Linear(10, 4, **f64),
+    )
+
+
+def images(n: int, seed: int = 7) -> tuple:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 1, 8, 8)), rng.integers(0, 4, n)
+
+
+def flat_parameters(model: nn.Module) -> np.ndarray:
+    return np.concatenate([p.value.ravel() for p in model.parameters()])
+
+
+def train(model: nn.Module, shares: list) -> list:
+    """STEPS of SGD with momentum and weight decay, one (X, y) share per step; returns the losses."""
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    losses = []
+    for X, y in shares:
+        opt.zero_grad()
+        loss = ag.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
 
 
 def check_collectives(rank: int, size: int) -> None:
@@ -26,6 +69,68 @@ def check_collectives(rank: int, size: int) -> None:
     assert distributed.broadcast(np.array([rank, rank]), src=1).tolist() == [1, 1]
     assert [a.tolist() for a in distributed.all_gather(np.array([rank, 10 * rank]))] == [[0, 0], [1, 10]]
     assert distributed.all_gather_object({"rank": rank}) == [{"rank": 0}, {"rank": 1}]
+
+
+def check_ddp_equals_one_process(rank: int, size: int) -> None:
+    """Each rank on half of every global batch == one process on the whole batch, after STEPS updates."""
+    X, y = images(GLOBAL_BATCH * STEPS)
+    batches = [slice(k * GLOBAL_BATCH, (k + 1) * GLOBAL_BATCH) for k in range(STEPS)]
+    reference = train(conv_net(seed=0), [(X[b], y[b]) for b in batches])
+    whole = conv_net(seed=0)
+    train(whole, [(X[b], y[b]) for b in batches])
+    for bucket_cap_mb in (4.0, 1e-6):  # one bucket; one parameter per bucket
+        model = DistributedDataParallel(conv_net(seed=rank), bucket_cap_mb=bucket_cap_mb)  # rank 0's weights win
+        assert len(model._reducer.buckets) == (1 if bucket_cap_mb > 1 else 6)
+        losses = train(model, [(X[b][rank::size], y[b][rank::size]) for b in batches])
+        mean_losses = distributed.all_reduce(np.array(losses), op="mean")
+        np.testing.assert_allclose(mean_losses, reference, rtol=1e-13)
+        mine = flat_parameters(model.module)
+        np.testing.assert_allclose(mine, flat_parameters(whole), rtol=1e-12, atol=1e-14)
+        gathered = distributed.all_gather(mine)
+        assert all(np.array_equal(gathered[0], other) for other in gathered[1:]), "ranks' parameters differ"
+        if rank == 0:
+            error = np.abs(mine - flat_parameters(whole)).max()
+            print(f"ddp bucket_cap_mb={bucket_cap_mb}: max |2 ranks - 1 process| = {error:.1e}", flush=True)
+
+
+class Branches(nn.Module):
+    """`always` is used on every rank, `sometimes` on rank 0 only, `never` on none."""
+
+    def __init__(self):
+        super().__init__()
+        f64 = dict(dtype=np.float64)
+        self.always, self.sometimes, self.never = nn.Linear(3, 2, **f64), nn.Linear(3, 2, **f64), nn.Linear(3, 2, **f64)
+
+    def forward(self, x, take_sometimes: bool):
+        out = self.always(x)
+        return out + self.sometimes(x) if take_sometimes else out
+
+
+def check_unused_parameters(rank: int, size: int) -> None:
+    ag.manual_seed(rank)
+    model = DistributedDataParallel(Branches(), find_unused_parameters=True)
+    plain = copy.deepcopy(model.module)  # rank 0's weights, without hooks
+    X = np.arange(12.0).reshape(4, 3) * (rank + 1)
+    model(X, take_sometimes=rank == 0).sum().backward()
+    plain(np.arange(12.0).reshape(4, 3), take_sometimes=True).sum().backward()  # rank 0's own gradient
+    sometimes = model.module.sometimes.weight.grad
+    np.testing.assert_allclose(sometimes, plain.sometimes.weight.grad / size)  # rank 1 counted as zeros
+    gathered = distributed.all_gather(sometimes)
+    assert np.array_equal(gathered[0], gathered[1])
+    assert model.module.never.weight.grad is None and model.module.never.bias.grad is None
+
+
+def check_buffers_follow_rank_zero(rank: int, size: int) -> None:
+    ag.manual_seed(rank)
+    model = DistributedDataParallel(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
+    norm = model.module[1]
+    norm.running_mean[...] = rank + 5.0  # the ranks' statistics drift apart
+    model(np.ones((6, 3), np.float32) * np.arange(6, dtype=np.float32)[:, None])  # the same batch everywhere
+    gathered = distributed.all_gather(norm.running_mean)
+    assert np.array_equal(gathered[0], gathered[1]), "forward did not start from rank 0's buffers"
+    if rank == 0:  # eval forward talks to no one: rank 0 may evaluate alone
+        model.eval()(np.ones((2, 3), np.float32))
+    distributed.barrier()
 
 
 def check_on_rank_zero_writes_once(rank: int, size: int) -> None:
@@ -56,6 +161,9 @@ def check_raise(rank: int, size: int) -> None:
 
 CHECKS = {
     "collectives": check_collectives,
+    "ddp": check_ddp_equals_one_process,
+    "unused": check_unused_parameters,
+    "buffers": check_buffers_follow_rank_zero,
     "on_rank_zero": check_on_rank_zero_writes_once,
 }
 

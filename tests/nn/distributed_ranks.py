@@ -133,6 +133,28 @@ def check_buffers_follow_rank_zero(rank: int, size: int) -> None:
     distributed.barrier()
 
 
+def check_sampler_shards(rank: int, size: int) -> None:
+    """Through a DataLoader, each rank's DistributedSampler share: disjoint, together the whole data set."""
+    n = 21
+    data = nn.data.TensorDataset(np.arange(n))
+    for drop_last in (False, True):
+        sampler = nn.data.DistributedSampler(data, seed=3, drop_last=drop_last)  # world size and rank by default
+        loader = nn.data.DataLoader(data, batch_size=4, sampler=sampler)
+        orders = []
+        for epoch in range(2):
+            sampler.set_epoch(epoch)
+            mine = [int(i) for (batch,) in loader for i in batch]
+            shares = distributed.all_gather_object(mine)
+            assert len({len(share) for share in shares}) == 1, "unequal shares"
+            taken = [i for share in shares for i in share]
+            if drop_last:
+                assert len(set(taken)) == len(taken) == n - n % size, shares
+            else:
+                assert set(taken) == set(range(n)) and len(taken) == n + (-n) % size, shares
+            orders.append(shares)
+        assert orders[0] != orders[1], "set_epoch must give a new order"
+
+
 def check_on_rank_zero_writes_once(rank: int, size: int) -> None:
     folder = Path(distributed.broadcast_object(tempfile.mkdtemp() if rank == 0 else None))
     path = folder / "checkpoint.txt"
@@ -164,6 +186,7 @@ CHECKS = {
     "ddp": check_ddp_equals_one_process,
     "unused": check_unused_parameters,
     "buffers": check_buffers_follow_rank_zero,
+    "sampler": check_sampler_shards,
     "on_rank_zero": check_on_rank_zero_writes_once,
 }
 

@@ -155,6 +155,40 @@ def check_sampler_shards(rank: int, size: int) -> None:
         assert orders[0] != orders[1], "set_epoch must give a new order"
 
 
+def check_solver(rank: int, size: int) -> None:
+    """A Solver on a distributed model == the same Solver alone; rank 0 alone writes; resuming is exact."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((56, 4)), rng.integers(0, 3, 56)
+    data = dict(X_train=X[:40], y_train=y[:40], X_val=X[40:], y_val=y[40:])
+
+    def mlp(seed):
+        ag.manual_seed(seed)
+        return nn.Sequential(nn.Linear(4, 8, dtype=np.float64), nn.Tanh(), nn.Linear(8, 3, dtype=np.float64))
+
+    options = dict(update_rule="sgd_momentum", num_epochs=3, batch_size=8, verbose=False, seed=5)
+    alone = optim.Solver(mlp(0), data, **options)
+    alone.train()
+    folder = Path(distributed.broadcast_object(tempfile.mkdtemp() if rank == 0 else None))
+    saves = []
+    save = nn.save
+    nn.save = lambda *args: saves.append(args[1]) or save(*args)
+    try:
+        solver = optim.Solver(
+            DistributedDataParallel(mlp(rank)), data, checkpoint_path=folder / "{epoch}.npz", **options
+        )
+        solver.train()
+    finally:
+        nn.save = save
+    np.testing.assert_allclose(solver.loss_history, alone.loss_history, rtol=1e-12)
+    assert solver.val_acc_history == alone.val_acc_history and solver.train_acc_history == alone.train_acc_history
+    np.testing.assert_allclose(flat_parameters(solver.model.module), flat_parameters(alone.model), rtol=1e-12)
+    assert distributed.all_gather_object(len(saves)) == [3, 0], "rank 0 alone writes the checkpoints"
+    resumed = optim.Solver.resume(folder / "1.npz", DistributedDataParallel(mlp(rank + 10)), data, **options)
+    resumed.train()
+    assert resumed.loss_history == solver.loss_history
+    assert np.array_equal(flat_parameters(resumed.model.module), flat_parameters(solver.model.module))
+
+
 def check_on_rank_zero_writes_once(rank: int, size: int) -> None:
     folder = Path(distributed.broadcast_object(tempfile.mkdtemp() if rank == 0 else None))
     path = folder / "checkpoint.txt"
@@ -187,6 +221,7 @@ CHECKS = {
     "unused": check_unused_parameters,
     "buffers": check_buffers_follow_rank_zero,
     "sampler": check_sampler_shards,
+    "solver": check_solver,
     "on_rank_zero": check_on_rank_zero_writes_once,
 }
 

@@ -10,9 +10,8 @@ import pytest
 from tests.mpi import mpirun, needs_mpi
 from tests.nn.distributed_ranks import CHECKS
 
-pytestmark = needs_mpi
 
-
+@needs_mpi
 @pytest.mark.parametrize("check", CHECKS)
 def test_check_passes_on_two_ranks(check):
     done = mpirun("-m", "tests.nn.distributed_ranks", check)
@@ -20,6 +19,7 @@ def test_check_passes_on_two_ranks(check):
     assert f"ok {check}" in done.stdout.splitlines()
 
 
+@needs_mpi
 def test_an_exception_on_one_rank_ends_every_rank_within_seconds():
     started = time.perf_counter()
     done = mpirun("-m", "tests.nn.distributed_ranks", "raise", timeout=60)

@@ -19,6 +19,8 @@ import nn
 import optim
 from nn import distributed
 from nn.parallel import DistributedDataParallel
+from tests.optim.test_sweeps import CONFIGS as SWEEP_CONFIGS
+from tests.optim.test_sweeps import build as sweep_build
 
 GLOBAL_BATCH, STEPS = 16, 6
 
@@ -189,6 +191,19 @@ def check_solver(rank: int, size: int) -> None:
     assert np.array_equal(flat_parameters(resumed.model.module), flat_parameters(solver.model.module))
 
 
+def check_sweep(rank: int, size: int) -> None:
+    """Configurations spread over the ranks give the numbers each gives alone; rank 0 writes the table."""
+    folder = Path(distributed.broadcast_object(tempfile.mkdtemp() if rank == 0 else None))
+    records = optim.sweep(sweep_build, SWEEP_CONFIGS, out=folder, verbose=False)
+    assert [r["worker"] for r in records] == [f"rank {i % size}" for i in range(len(SWEEP_CONFIGS))]
+    for record, config in zip(records, SWEEP_CONFIGS):
+        alone = optim.run_config(sweep_build, config)
+        assert record["config"] == config and record["loss_history"] == alone["loss_history"]
+        assert record["val_acc_history"] == alone["val_acc_history"]
+    with open(folder / "sweep.csv") as file:
+        assert len(file.read().splitlines()) == 1 + len(SWEEP_CONFIGS)
+
+
 def check_on_rank_zero_writes_once(rank: int, size: int) -> None:
     folder = Path(distributed.broadcast_object(tempfile.mkdtemp() if rank == 0 else None))
     path = folder / "checkpoint.txt"
@@ -222,6 +237,7 @@ CHECKS = {
     "buffers": check_buffers_follow_rank_zero,
     "sampler": check_sampler_shards,
     "solver": check_solver,
+    "sweep": check_sweep,
     "on_rank_zero": check_on_rank_zero_writes_once,
 }
 

@@ -129,7 +129,7 @@ def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
     print(
         f"{variant}: test accuracy {test_accuracy:.2%}{target_note(test_accuracy, args.quick)} after "
         f"{solver.epoch} epochs of {solver.iterations_per_epoch} updates of {config['batch_size']}: "
-        f"{train_time:.0f} s of training in this process, {step_time.median_ms():.1f} ms per update"
+        f"{train_time:.0f} s of training in this process{step_time.described()}"
     )
     figures = {}
     if args.rank == 0:  # the others wrote nothing
@@ -169,6 +169,10 @@ class StepTimer:
 
     def median_ms(self) -> float:
         return 1000 * sorted(self.times)[len(self.times) // 2] if self.times else float("nan")
+
+    def described(self) -> str:
+        """', 12.3 ms per update', or nothing when no update was timed (a run resumed at its end)."""
+        return f", {self.median_ms():.1f} ms per update" if self.times else ""
 
 
 def main(argv=None) -> int:

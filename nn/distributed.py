@@ -11,8 +11,9 @@ collective leaves its array as it is, and the code that uses them runs unchanged
 
 The first function that needs the world calls `init()`, which (for more than one process) also makes an
 uncaught exception on any rank end every rank through MPI_Abort, instead of leaving the others waiting
-forever in their next collective. Collectives must be called by every rank in the same order, with arrays
-of the same shape and dtype: MPI's rule, not checked here.
+forever in their next collective (`sys.exit(code)` on one rank raises no exception to catch: raise one, or
+use `python -m mpi4py script.py`, which aborts on any exit code but 0). Collectives must be called by every
+rank in the same order, with arrays of the same shape and dtype: MPI's rule, not checked here.
 """
 
 import os

@@ -8,7 +8,7 @@
 
 from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
-from autograd.differentiate import grad
+from autograd.differentiate import grad, queue_callback
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
 from autograd.graph import OpNode
 from autograd.modes import (
@@ -88,6 +88,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "grad",
+    "queue_callback",
     "gradient_summary",
     "record_grad_stats",
     "is_grad_enabled",

@@ -8,10 +8,19 @@
 (12.0, 12.0)
 """
 
+import weakref
+
 import numpy as np
 
 from autograd import graph
 from autograd.tensor import TensorNode
+
+# id(leaf) -> (weak reference to the leaf, the functions to call with it once a backward has added to its
+# .grad); an entry goes when its leaf does. Kept here rather than in a slot of every TensorNode, and in a
+# plain dict (a WeakKeyDictionary's len() alone costs 0.2 us), so backward pays nothing when it is empty.
+_POST_ACCUMULATE: dict = {}
+# One list per backward running (a hook may start another): functions to call once it has finished.
+_FINAL_CALLBACKS: list = []
 
 
 def _as_tuple(tensors) -> tuple:
@@ -47,14 +56,18 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
 
 
 def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False) -> None:
-    """Accumulate d(tensors)/d(leaf) . gradients into every leaf's `.grad` (an ndarray, as always)."""
+    """Accumulate d(tensors)/d(leaf) . gradients into every leaf's `.grad` (an ndarray, as always).
+
+    A leaf with post-accumulate-grad hooks gets its `.grad` as soon as its gradient is final, during the
+    walk, and its hooks run then; every other leaf's after the walk. Callbacks queued by hooks run last.
+    """
     roots = _as_tuple(tensors)
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    leaf_grads = graph.backward(roots, seeds, retain, create_graph)
     stored = set()
     seed_ids = {id(s._value) for s in seeds} if create_graph else {id(s) for s in seeds}
-    for (leaf, _), g in leaf_grads.items():
+
+    def store(leaf, g) -> None:
         g = g._value if isinstance(g, TensorNode) else g
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one
         # array handed to two inputs) is copied, so that editing one .grad cannot change another.
@@ -62,6 +75,66 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
             g = g.copy()
         stored.add(id(g))
         leaf.grad = g if leaf.grad is None else leaf.grad + g
+        if watch:
+            for hook in watch.get(leaf, ()):
+                hook(leaf)
+
+    watch = {ref(): hooks for ref, hooks in _POST_ACCUMULATE.values()} if _POST_ACCUMULATE else {}
+    _FINAL_CALLBACKS.append([])
+    try:
+        leaf_grads = graph.backward(roots, seeds, retain, create_graph, watch=watch, deliver=store)
+        for (leaf, _), g in leaf_grads.items():
+            store(leaf, g)
+    finally:
+        callbacks = _FINAL_CALLBACKS.pop()
+    for callback in callbacks:
+        callback()
+
+
+def post_accumulate_grad_hook(tensor: TensorNode, hook) -> "PostAccumulateHandle":
+    """TensorNode.register_post_accumulate_grad_hook: see there."""
+    if tensor.source is not None or not tensor.requires_grad:
+        kind = "a non-leaf" if tensor.source is not None else "a leaf"
+        raise RuntimeError(
+            "register_post_accumulate_grad_hook: only a leaf that requires grad accumulates a .grad, "
+            f"got {kind} ({_describe(tensor)})"
+        )
+    key = id(tensor)
+    if key not in _POST_ACCUMULATE:
+        weakref.finalize(tensor, _POST_ACCUMULATE.pop, key, None)
+    _POST_ACCUMULATE[key] = (weakref.ref(tensor), (*_POST_ACCUMULATE.get(key, (None, ()))[1], hook))
+    return PostAccumulateHandle(tensor, hook)
+
+
+class PostAccumulateHandle:
+    """What register_post_accumulate_grad_hook returns: `remove()` takes the hook off again."""
+
+    def __init__(self, tensor: TensorNode, hook):
+        self._tensor, self._hook = weakref.ref(tensor), hook
+
+    def remove(self) -> None:
+        tensor = self._tensor()
+        entry = None if tensor is None else _POST_ACCUMULATE.get(id(tensor))
+        hooks = () if entry is None else tuple(h for h in entry[1] if h is not self._hook)
+        if hooks:
+            _POST_ACCUMULATE[id(tensor)] = (entry[0], hooks)
+        elif entry is not None:  # no hook left: backward need not watch this leaf any more
+            del _POST_ACCUMULATE[id(tensor)]
+
+
+def queue_callback(callback) -> None:
+    """Call `callback()` once the backward that is running has filled every `.grad`.
+
+    For hooks that start work on gradients (a distributed all-reduce) and must finish it before
+    `backward()` returns, as `torch.autograd.Variable._execution_engine.queue_callback`. Not called
+    when the backward raises.
+
+    Raises:
+        RuntimeError: no backward is running.
+    """
+    if not _FINAL_CALLBACKS:
+        raise RuntimeError("queue_callback: callbacks can be queued only while a backward runs (from a hook)")
+    _FINAL_CALLBACKS[-1].append(callback)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False) -> tuple:

@@ -158,36 +158,43 @@ def _is_setting(value) -> bool:
     return isinstance(value, (int, float, str, bool, tuple)) or value is None
 
 
-def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None) -> dict:
+def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None, watch=(), deliver=None) -> dict:
     """The chain rule from `roots`, seeded with `seeds`, down the graph.
 
     Returns {edge: summed gradient} for every leaf reached or, when `inputs` (edges) are given, for
     those (ag.grad): then only the nodes on a path to them run. The gradients are arrays, or TensorNodes
-    of a new graph when `create_graph`. Leaves' `.grad` is not touched here.
+    of a new graph when `create_graph`. Leaves' `.grad` is not touched here. A leaf in `watch` is
+    handed to `deliver(leaf, gradient)` as soon as its last consumer has run, while the walk goes on
+    (what post-accumulate-grad hooks need), instead of being returned.
     """
     grads = {}
     for root, seed in zip(roots, seeds):
         _accumulate(grads, edge(root), seed)
     starts = [r.source for r in roots if r.source is not None]
-    waiting = _count_consumers(starts)
+    waiting = _count_consumers(starts, watch)
     needed = waiting if inputs is None else _leading_to(waiting, inputs)
     ready = list({node: None for node in starts if waiting[node] == 0})  # roots no other root consumes
     if create_graph:  # a backward on TensorNodes records what it computes, so grad mode must be on
         with enable_grad():
-            captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs)
+            captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs, deliver)
     else:
-        captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs)
+        captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs, deliver)
     if inputs is None:
         return {key: _leaf_hooks(key[0], g) for key, g in grads.items() if not isinstance(key[0], OpNode)}
     found = {**captured, **{key: grads[key] for key in inputs if key in grads}}
     return {key: _leaf_hooks(key[0], g) for key, g in found.items()}
 
 
-def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph: bool, create_graph: bool, inputs) -> dict:
+def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph, create_graph, inputs, deliver) -> dict:
     """Kahn's order: a node runs once every consumer of its outputs has; returns the gradients of `inputs` met."""
     captured = {}
     while ready:
         node = ready.pop()
+        if not isinstance(node, OpNode):  # a watched leaf whose consumers have all run: its gradient is final
+            g = grads.pop((node, 0), None)
+            if g is not None:
+                deliver(node, _leaf_hooks(node, g))
+            continue
         out_grads = _output_grads(node, grads)
         if inputs is not None and out_grads is not None:
             captured.update(((node, k), g) for k, g in enumerate(out_grads) if (node, k) in inputs)
@@ -217,8 +224,8 @@ def _leading_to(nodes, inputs) -> set:
     return needed
 
 
-def _count_consumers(nodes) -> dict:
-    """Per OpNode behind `nodes`: how many inputs of other nodes behind them consume its outputs."""
+def _count_consumers(nodes, watch=()) -> dict:
+    """Per OpNode behind `nodes`, and per leaf in `watch`: how many inputs of nodes behind them consume it."""
     waiting = {}
     stack = []
     for node in nodes:
@@ -238,6 +245,8 @@ def _count_consumers(nodes) -> dict:
                 if count is None:
                     stack.append(e[0])
                 waiting[e[0]] = 1 if count is None else count + 1
+            elif watch and e is not None and e[0] in watch:
+                waiting[e[0]] = waiting.get(e[0], 0) + 1
     return waiting
 
 
@@ -284,7 +293,7 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
         if g is not None:
             _accumulate(grads, e, _fit(node, i, g, _edge_meta(e)))
         producer = e[0]
-        if isinstance(producer, OpNode):
+        if producer in waiting:  # every OpNode behind the roots, and the watched leaves
             waiting[producer] -= 1
             if not waiting[producer]:
                 ready.append(producer)

@@ -233,6 +233,10 @@ class TensorNode:
             self.source.add_hook(self._index, hook)
         return graph.HookHandle(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook) -> "differentiate.PostAccumulateHandle":
+        """Call `hook(self)` in each backward once it has added to this leaf's `.grad`, before the walk ends."""
+        return differentiate.post_accumulate_grad_hook(self, hook)
+
     # ----- operators -----
     def __add__(self, other):
         return ops.add(self, other)

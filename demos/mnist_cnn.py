@@ -10,6 +10,7 @@ bn_dropout takes 44-54 s of training (99.23, 99.14, 99.27 %).
     python -m demos.mnist_cnn --variant bn_dropout --resume              # continue from the last checkpoint
     python -m demos.mnist_cnn --quick                                    # a tiny run of a few seconds
     python -m demos.mnist_cnn --variant plain --export cnn.onnx          # also write the model as ONNX
+    mpirun -np 2 python -m demos.mnist_cnn --variant plain --distributed # two processes, each half a batch
 
 The learning rate follows one cycle, stepped after every update (optim.OneCycleLR: from max_lr / 25 up to
 max_lr over the first 30 % of the updates, then down to almost zero, with Adam's beta1 moving the other way),
@@ -26,8 +27,16 @@ Dropout 0.1 before each fully connected layer; 0.25 did no better on validation 
 saves a checkpoint after every epoch in
 runs/mnist_cnn/<variant>/checkpoint.npz, so a run that is stopped can go on with --resume. Written to
 runs/mnist_cnn/: curves_<variant>.png, filters_<variant>.png, report.html, metrics.json.
+
+With --distributed, under `mpirun -np N` (and mpi4py: pip install -e ".[distributed]"), N processes train
+one model (nn.parallel.DistributedDataParallel): each takes an N-th of every batch of 64 and the gradients
+are averaged, so plain follows the single-process run (the same batches and updates, up to rounding);
+bn_dropout's batch norm normalizes each share by its own statistics, and its dropout masks differ. Rank 0
+prints and writes the files. Without mpirun it is a world of one.
 """
 
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +46,7 @@ import nn
 import optim
 from demos.common import plot, run_folder
 from demos.mnist_common import EXPORT_OPTION, curves, export_model, finish, load_mnist_split, parse_args, solver_data
+from nn import distributed
 
 VARIANTS = ("plain", "bn_dropout")
 TARGET_ACCURACY = 0.99
@@ -94,7 +104,10 @@ def export_path(path: Path, variant: str, chosen: str) -> Path:
 def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
     """Train one variant (resuming from its checkpoint with --resume); returns its metrics and figures."""
     autograd.manual_seed(args.seed)  # initial weights and dropout masks
-    model = make_model(variant, config["channels"], config["hidden"], config["dropout"])
+    net = make_model(variant, config["channels"], config["hidden"], config["dropout"])
+    model = nn.parallel.DistributedDataParallel(net) if args.distributed else net
+    if args.rank > 0:
+        autograd.manual_seed(args.seed + args.rank)  # its own dropout masks for its share of the batch
     folder = run_folder(out / variant)
     checkpoint = folder / "checkpoint.npz"
     steps = config["epochs"] * max(len(data["X_train"]) // config["batch_size"], 1)
@@ -115,6 +128,7 @@ def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
     else:
         solver = optim.Solver(model, solver_data(data), **options)
     print(f"{variant}: {sum(p.value.size for p in model.parameters()):,} parameters\n{model}")
+    step_time = StepTimer(solver)
     started = time.perf_counter()
     solver.train()
     train_time = time.perf_counter() - started
@@ -122,25 +136,52 @@ def train_variant(variant: str, config: dict, data: dict, args, out) -> dict:
     print(
         f"{variant}: test accuracy {test_accuracy:.2%}{target_note(test_accuracy, args.quick)} after "
         f"{solver.epoch} epochs of {solver.iterations_per_epoch} updates of {config['batch_size']}: "
-        f"{train_time:.0f} s of training in this process"
+        f"{train_time:.0f} s of training in this process{step_time.described()}"
     )
-    if args.export is not None:
-        export_model(model, data["X_test"], export_path(args.export, variant, args.variant))
-    figures = {
-        f"{variant}: loss per step, accuracy per epoch": curves(solver, out / f"curves_{variant}.png"),
-        f"{variant}: first-layer 3x3 filters": plot(
-            "filter picture", autograd.viz.image_grid, nn.monitor.conv_filters(model[0]), out / f"filters_{variant}.png"
-        ),
-    }
+    if args.export is not None and args.rank == 0:
+        export_model(net, data["X_test"], export_path(args.export, variant, args.variant))
+    figures = {}
+    if args.rank == 0:  # the others wrote nothing
+        figures = {
+            f"{variant}: loss per step, accuracy per epoch": curves(solver, out / f"curves_{variant}.png"),
+            f"{variant}: first-layer 3x3 filters": plot(
+                "filter picture",
+                autograd.viz.image_grid,
+                nn.monitor.conv_filters(net[0]),
+                out / f"filters_{variant}.png",
+            ),
+        }
     metrics = {
         "test_accuracy": test_accuracy,
         "best_val_accuracy": solver.best_val_acc,
         "epochs": solver.epoch,
         "iterations": solver.iteration,
         "train_time_s": round(train_time, 2),
+        "step_time_ms": round(step_time.median_ms(), 2),
         "parameters": sum(p.value.size for p in model.parameters()),
     }
     return dict(metrics=metrics, figures=figures)
+
+
+class StepTimer:
+    """The wall time of each update (the solver's on_iteration callback), for the median step time."""
+
+    def __init__(self, solver):
+        self.times, self.last = [], None
+        solver.on_iteration.append(self)
+
+    def __call__(self, solver) -> None:
+        now = time.perf_counter()
+        if self.last is not None and solver.iteration % solver.iterations_per_epoch:  # not an epoch's accuracy check
+            self.times.append(now - self.last)
+        self.last = now
+
+    def median_ms(self) -> float:
+        return 1000 * sorted(self.times)[len(self.times) // 2] if self.times else float("nan")
+
+    def described(self) -> str:
+        """', 12.3 ms per update', or nothing when no update was timed (a run resumed at its end)."""
+        return f", {self.median_ms():.1f} ms per update" if self.times else ""
 
 
 def main(argv=None) -> int:
@@ -153,7 +194,19 @@ def main(argv=None) -> int:
         ("--resume",),
         dict(action="store_true", help="continue each variant from its checkpoint.npz when there is one"),
     )
-    args = parse_args("mnist_cnn", __doc__, argv, [variant_option, resume_option, EXPORT_OPTION])
+    distributed_option = (
+        ("--distributed",),
+        dict(action="store_true", help="train on every rank of mpirun at once, each on a share of every batch"),
+    )
+    args = parse_args("mnist_cnn", __doc__, argv, [variant_option, resume_option, distributed_option, EXPORT_OPTION])
+    args.rank = distributed.get_rank() if args.distributed else 0
+    if args.rank == 0:
+        return run(args, started)
+    with open(os.devnull, "w") as silent, contextlib.redirect_stdout(silent):  # rank 0 alone speaks
+        return run(args, started)
+
+
+def run(args, started: float) -> int:
     config = QUICK if args.quick else FULL
     out = run_folder(args.out)
     data = load_mnist_split(args, flatten=False, train=config["train"], test=config["test"])
@@ -177,11 +230,14 @@ def main(argv=None) -> int:
         "train": config["train"],
         "test": config["test"],
         "variants": ", ".join(variants),
+        "ranks": distributed.get_world_size() if args.distributed else 1,
         "seed": args.seed,
         "quick": args.quick,
     }
     metrics = {f"{variant}_{key}": value for variant, r in results.items() for key, value in r["metrics"].items()}
     figures = {caption: path for r in results.values() for caption, path in r["figures"].items()}
+    if args.rank > 0:
+        return 0
     metrics = finish(out, "nodegrad: a CNN on MNIST", settings, metrics, figures, started)
     for variant in variants:
         accuracy, epochs = metrics[f"{variant}_test_accuracy"], metrics[f"{variant}_epochs"]

@@ -1,4 +1,5 @@
-"""nodegrad's neural-network library: Module and Parameter, layers, losses, initializers, checkpoints.
+"""nodegrad's neural-network library: Module and Parameter, layers, losses, initializers, checkpoints, data
+loading, and data-parallel training over MPI (distributed, parallel).
 
 >>> import numpy as np, nn
 >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
@@ -7,7 +8,7 @@
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-from nn import data, datasets, functional, init, utils
+from nn import data, datasets, distributed, functional, init, parallel, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
@@ -27,8 +28,10 @@ __all__ = [
     "Sequential",
     "data",
     "datasets",
+    "distributed",
     "functional",
     "init",
+    "parallel",
     "utils",
     "ELU",
     "LeakyReLU",

@@ -1,10 +1,20 @@
-"""Minibatches over numpy arrays: batches() and train_val_split()."""
+"""Minibatches: batches() and train_val_split() over numpy arrays; Dataset, TensorDataset, DataLoader and
+DistributedSampler as PyTorch spells them, so a loop written for torch.utils.data reads the same here.
 
-from collections.abc import Iterator
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, sampler=DistributedSampler(len(X)))
+    for epoch in range(epochs):
+        loader.sampler.set_epoch(epoch)      # a new shuffle each epoch, the same on every rank
+        for xb, yb in loader: ...            # this rank's share: len(X) / world size samples
+"""
+
+import math
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
 from autograd.random import generator
+from autograd.tensor import TensorNode
+from nn import distributed
 
 
 def _rng(seed) -> np.random.Generator:
@@ -42,8 +52,7 @@ def batches(
     [[0, 1], [2, 3], [4]]
     """
     _check_pair("batches", X, y)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    _check_positive_int("batches", "batch_size", batch_size)
     order = _rng(seed).permutation(len(X)) if shuffle else np.arange(len(X))
     stop = len(X) - len(X) % batch_size if drop_last else len(X)
 
@@ -71,3 +80,173 @@ def train_val_split(
     n_val = int(round(len(X) * val_fraction))
     train, val = order[n_val:], order[:n_val]
     return X[train], y[train], X[val], y[val]
+
+
+def _check_positive_int(where: str, name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
+
+
+class Dataset:
+    """Samples by index: subclasses define `__getitem__(index)` and `__len__()`, as torch.utils.data.Dataset."""
+
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f"{type(self).__name__}: __getitem__ is not defined")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__}: __len__ is not defined")
+
+
+class TensorDataset(Dataset):
+    """Arrays of the same length; sample i is the tuple of their i-th rows.
+
+    >>> data = TensorDataset(np.arange(6).reshape(3, 2), np.array([0, 1, 0]))
+    >>> len(data), [a.tolist() for a in data[1]]
+    (3, [[2, 3], 1])
+    """
+
+    def __init__(self, *arrays):
+        self.arrays = tuple(a.value if isinstance(a, TensorNode) else np.asarray(a) for a in arrays)
+        lengths = [len(a) if a.ndim else None for a in self.arrays]
+        if not self.arrays or None in lengths or len(set(lengths)) != 1:
+            raise ValueError(
+                f"TensorDataset: expected arrays of one length, got shapes {[a.shape for a in self.arrays]}"
+            )
+
+    def __getitem__(self, index):
+        return tuple(a[index] for a in self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+
+def default_collate(samples: list):
+    """One batch from a list of samples: arrays and numbers stacked on a new first axis, tuples and dicts
+    collated field by field (as torch's default_collate, on numpy arrays).
+
+    >>> [a.tolist() for a in default_collate([(np.array([1, 2]), 0), (np.array([3, 4]), 1)])]
+    [[[1, 2], [3, 4]], [0, 1]]
+    """
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        return type(first)(default_collate(list(field)) for field in zip(*samples))
+    if isinstance(first, dict):
+        return {key: default_collate([sample[key] for sample in samples]) for key in first}
+    return np.stack([np.asarray(sample) for sample in samples])
+
+
+class DistributedSampler:
+    """This rank's share of a dataset's indices, as torch.utils.data.DistributedSampler.
+
+    Every rank draws the same permutation (seeded by seed + epoch; call `set_epoch` before each epoch for a
+    new one) and takes every num_replicas-th index from position `rank`: shares are disjoint and together
+    cover the data. Without drop_last the permutation is padded with its own first indices to a multiple of
+    num_replicas, so every rank gets ceil(n / num_replicas) (a few samples then count twice); with it, the
+    tail is dropped instead. The permutation is numpy's, so the order differs from torch's.
+
+    Args:
+        dataset_or_length: a dataset (anything with len()) or its length.
+        num_replicas, rank: default to nn.distributed's world size and rank.
+
+    >>> [list(DistributedSampler(5, num_replicas=2, rank=r, shuffle=False)) for r in (0, 1)]
+    [[0, 2, 4], [1, 3, 0]]
+    """
+
+    def __init__(
+        self,
+        dataset_or_length,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ):
+        n = dataset_or_length if isinstance(dataset_or_length, (int, np.integer)) else len(dataset_or_length)
+        self.num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+        _check_positive_int("DistributedSampler", "num_replicas", self.num_replicas)
+        self.rank = distributed.get_rank() if rank is None else rank
+        if (
+            isinstance(self.rank, bool)
+            or not isinstance(self.rank, (int, np.integer))
+            or not 0 <= self.rank < self.num_replicas
+        ):
+            raise ValueError(f"DistributedSampler: rank must lie in [0, {self.num_replicas}), got {self.rank!r}")
+        self.n, self.shuffle, self.seed, self.drop_last, self.epoch = int(n), shuffle, seed, drop_last, 0
+        if drop_last and self.n % self.num_replicas:
+            self.num_samples = math.ceil((self.n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(self.n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        """Shuffle differently in this epoch (the same on every rank, which all call it with the same epoch)."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        order = np.random.default_rng(self.seed + self.epoch).permutation(self.n) if self.shuffle else np.arange(self.n)
+        if self.total_size > self.n:  # pad with the order's own start, repeated as often as needed
+            order = np.concatenate([order, np.resize(order, self.total_size - self.n)])
+        return iter(order[: self.total_size][self.rank :: self.num_replicas].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class DataLoader:
+    """Batches of a dataset, as torch.utils.data.DataLoader (single process): iterate once per epoch.
+
+    Args:
+        dataset: a Dataset (or anything indexable with a len()).
+        batch_size: samples per batch.
+        shuffle: a new permutation every epoch, from `seed`; not with a sampler.
+        sampler: the indices to draw, in order (e.g. a DistributedSampler); default all, in order or shuffled.
+        drop_last: skip the last batch when it is smaller than batch_size.
+        seed: an int, a Generator, or None for the engine's generator (autograd.manual_seed repeats it); the
+            one setting torch spells differently (generator=).
+        collate_fn: makes a batch from a list of samples; default `default_collate`.
+
+    >>> loader = DataLoader(TensorDataset(np.arange(5), np.arange(5) * 10), batch_size=2)
+    >>> len(loader), [yb.tolist() for _, yb in loader]
+    (3, [[0, 10], [20, 30], [40]])
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        sampler: Iterable[int] | None = None,
+        drop_last: bool = False,
+        seed: int | np.random.Generator | None = None,
+        collate_fn: Callable | None = None,
+    ):
+        _check_positive_int("DataLoader", "batch_size", batch_size)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other (shuffle in the sampler)")
+        self.dataset, self.batch_size, self.shuffle, self.sampler = dataset, batch_size, shuffle, sampler
+        self.drop_last, self.collate_fn = drop_last, collate_fn or default_collate
+        self._rng = _rng(seed) if shuffle else None
+
+    def _indices(self) -> Iterable[int]:
+        if self.sampler is not None:
+            return self.sampler
+        return self._rng.permutation(len(self.dataset)) if self.shuffle else range(len(self.dataset))
+
+    def __iter__(self) -> Iterator:
+        batch = []
+        for index in self._indices():
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield self._fetch(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self._fetch(batch)
+
+    def _fetch(self, indices: list):
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
+            return self.dataset[np.asarray(indices)]  # what stacking its rows gives, in one indexing per array
+        return self.collate_fn([self.dataset[i] for i in indices])
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)

@@ -1,4 +1,4 @@
-"""nodegrad's optimizers, learning-rate schedulers and the Solver training loop.
+"""nodegrad's optimizers, learning-rate schedulers, the Solver training loop and sweeps of Solver configurations.
 
 >>> import numpy as np, autograd as ag, optim
 >>> w = ag.tensor([1.0, -2.0], requires_grad=True)
@@ -24,6 +24,7 @@ from optim.optimizer import Optimizer
 from optim.rmsprop import RMSprop
 from optim.sgd import SGD
 from optim.solver import Solver
+from optim.sweeps import grid, log_uniform, random_configs, run_config, sweep, uniform
 
 __all__ = [
     "Adagrad",
@@ -41,4 +42,10 @@ __all__ = [
     "SGD",
     "Solver",
     "StepLR",
+    "grid",
+    "log_uniform",
+    "random_configs",
+    "run_config",
+    "sweep",
+    "uniform",
 ]

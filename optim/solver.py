@@ -5,6 +5,11 @@ permutation of the training set in batches of `batch_size`, and ends with an acc
 the training and validation sets, keeping the parameters that scored best on validation. A checkpoint holds
 everything the run depends on (model, optimizer, scheduler, position, histories, both random generators),
 so a run resumed from one continues exactly, bit for bit, as if it had never stopped.
+
+Given an `nn.parallel.DistributedDataParallel` model, under `mpirun -np N` the solver trains on N ranks
+at once: every rank draws the same batch order and takes an N-th of each batch (batch_size is the global
+batch), the model averages the gradients, and rank 0 alone shows progress and writes checkpoints while
+the others wait. Every rank then calls train, save and load alike.
 """
 
 import os
@@ -15,6 +20,7 @@ import numpy as np
 import autograd
 import nn
 from autograd import random as engine_random
+from nn import distributed
 from optim.adagrad import Adagrad
 from optim.adam import Adam, AdamW
 from optim.lr_scheduler import ExponentialLR, LRScheduler
@@ -124,7 +130,8 @@ class Solver:
         print_every: without tqdm, print the loss every this many iterations.
         verbose: show a progress bar (tqdm if installed, else printed lines); False prints nothing.
         seed: seeds the solver's generator (batch order, accuracy samples). Dropout and initializers
-            draw from the engine's generator: seed it with `autograd.manual_seed`.
+            draw from the engine's generator: seed it with `autograd.manual_seed`. With a distributed
+            model and no seed, rank 0 draws one for all (they must agree on the batch order).
         checkpoint_path: save a checkpoint there after every epoch; "{epoch}" in it is replaced by the
             epoch number, otherwise each checkpoint replaces the previous one.
         on_iteration: functions called with the solver after every update.
@@ -200,6 +207,18 @@ class Solver:
         self.checkpoint_path = checkpoint_path
         self.on_iteration, self.on_epoch = list(on_iteration), list(on_epoch)
         self.restore_best = restore_best
+        # A DistributedDataParallel model trains on every rank at once, each on its share of every batch.
+        distributed_model = isinstance(model, nn.parallel.DistributedDataParallel)
+        self._rank, self._ranks = (
+            (distributed.get_rank(), distributed.get_world_size()) if distributed_model else (0, 1)
+        )
+        if batch_size % self._ranks:
+            raise ValueError(
+                f"Solver: batch_size must be a multiple of the {self._ranks} ranks (each takes an equal share of "
+                f"every batch), got {batch_size}"
+            )
+        if seed is None and self._ranks > 1:
+            seed = distributed.broadcast_object(np.random.SeedSequence().entropy)
         self._rng = np.random.default_rng(seed)
         self._order = None  # this epoch's permutation of the training set
         self.epoch = 0
@@ -246,13 +265,17 @@ class Solver:
         if position == 0 or self._order is None:
             self._order = self._rng.permutation(len(self.X_train))
         index = self._order[position * self.batch_size : (position + 1) * self.batch_size]
+        index = index[self._rank :: self._ranks]  # this rank's share; the model averages the shares' gradients
         self.model.train()
         loss = self.loss_fn(self.model(self.X_train[index]), self.y_train[index])
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         self.iteration += 1
-        self.loss_history.append(float(loss.item()))
+        value = np.array([loss.item()], np.float64)
+        if self._ranks > 1:  # the loss of the whole batch: the mean of the equal shares' mean losses
+            distributed.all_reduce(value, op="mean")
+        self.loss_history.append(float(value[0]))
         return self.loss_history[-1]
 
     def train(self) -> None:
@@ -262,7 +285,7 @@ class Solver:
         """
         per_epoch = self.iterations_per_epoch
         total = self.num_epochs * per_epoch
-        progress = _progress(self.verbose, total, self.iteration, self.print_every)
+        progress = _progress(self.verbose and self._rank == 0, total, self.iteration, self.print_every)
         self.stop_training = False
         try:
             while self.iteration < total and not self.stop_training:
@@ -335,7 +358,7 @@ class Solver:
     # ----- checkpoints -----
     def _state(self) -> dict:
         """Everything the run depends on: what save() writes and load() restores."""
-        return {
+        state = {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
@@ -356,10 +379,20 @@ class Solver:
                 "engine_rng_state": engine_random.generator().bit_generator.state,
             },
         }
+        if self._ranks > 1:  # each rank's own too (their dropout masks differ), so the run resumes exactly
+            state["solver"]["engine_rng_states"] = distributed.all_gather_object(state["solver"]["engine_rng_state"])
+        return state
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write a checkpoint of the whole run to `path` (an .npz through `nn.save`, atomic)."""
-        nn.save(self._state(), path)
+        """Write a checkpoint of the whole run to `path` (an .npz through `nn.save`, atomic).
+
+        Distributed, every rank calls it and rank 0 writes while the others wait (a failure raises on all).
+        """
+        state = self._state()
+        if self._ranks > 1:
+            distributed.on_rank_zero(nn.save, state, path)
+        else:
+            nn.save(state, path)
 
     def load(self, path: str | os.PathLike) -> None:
         """Restore a checkpoint written by `save()` into this solver, its model, optimizer and scheduler.
@@ -424,7 +457,10 @@ class Solver:
         self.val_acc_history = state["val_acc_history"].tolist()
         self._order = state["order"]
         self._rng.bit_generator.state = state["rng_state"]
-        engine_random.generator().bit_generator.state = state["engine_rng_state"]
+        # A checkpoint of a distributed run has each rank's engine state; others one.
+        by_rank = state.get("engine_rng_states")
+        own = by_rank[self._rank] if by_rank is not None and len(by_rank) == self._ranks else state["engine_rng_state"]
+        engine_random.generator().bit_generator.state = own
 
     @classmethod
     def resume(cls, path: str | os.PathLike, model: nn.Module, data: dict, **options) -> "Solver":

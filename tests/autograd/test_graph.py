@@ -211,6 +211,72 @@ def test_hooks_see_and_replace_gradients():
     np.testing.assert_allclose(x.grad, np.full(3, 2.0))
 
 
+def test_post_accumulate_hook_fires_when_the_leafs_gradient_is_final_not_at_the_end():
+    near, far = leaf(3), leaf(3, seed=1)  # near's only consumer runs first in backward, far's last
+    seen = {}
+    near.register_post_accumulate_grad_hook(lambda t: seen.update(near=t.grad.copy(), far_then=far.grad))
+    far.register_post_accumulate_grad_hook(lambda t: seen.update(far=t.grad.copy()))
+    (far.exp().tanh() * near).sum().backward()
+    assert seen["far_then"] is None, "near's hook must run before far's gradient is computed"
+    np.testing.assert_allclose(seen["near"], np.tanh(np.exp(far.value)))
+    np.testing.assert_allclose(seen["far"], far.grad)
+
+
+def test_post_accumulate_hook_sees_the_summed_accumulated_grad_after_gradient_hooks():
+    x = leaf(3)
+    x.grad = np.ones(3)
+    calls = []
+    x.register_hook(lambda g: g * 10)
+    x.register_post_accumulate_grad_hook(lambda t: calls.append(t.grad.copy()))
+    (x * 2 + x * 3).sum().backward()  # two consumers, one hook call with their sum
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], np.ones(3) + 50.0)
+
+
+def test_post_accumulate_hook_on_a_root_leaf_and_after_remove():
+    x = leaf(3)
+    calls = []
+    handle = x.register_post_accumulate_grad_hook(lambda t: calls.append(t.grad.copy()))
+    x.backward(np.full(3, 2.0))
+    np.testing.assert_allclose(calls[0], np.full(3, 2.0))
+    handle.remove()
+    (x * 1).sum().backward()
+    assert len(calls) == 1
+
+
+def test_a_post_accumulate_hook_does_not_keep_its_leaf_alive():
+    from autograd import differentiate
+
+    x = leaf(3)
+    x.register_post_accumulate_grad_hook(lambda t: None)
+    alive = weakref.ref(x)
+    del x
+    gc.collect()
+    assert alive() is None and not differentiate._POST_ACCUMULATE
+
+
+def test_post_accumulate_hooks_are_for_leaves_that_require_grad_and_not_for_ag_grad():
+    x = leaf(3)
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (x * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        ag.tensor(np.ones(2)).register_post_accumulate_grad_hook(print)
+    calls = []
+    x.register_post_accumulate_grad_hook(calls.append)
+    ag.grad((x * 2).sum(), x)
+    assert calls == [] and x.grad is None
+
+
+def test_queued_callbacks_run_after_every_grad_is_set_and_only_inside_backward():
+    a, b = leaf(3), leaf(3, seed=1)
+    seen = []
+    a.register_post_accumulate_grad_hook(lambda t: ag.queue_callback(lambda: seen.append(b.grad is not None)))
+    (a.exp() * b.exp().exp()).sum().backward()  # a's gradient is final before b's
+    assert seen == [True]
+    with pytest.raises(RuntimeError, match="only while a backward runs"):
+        ag.queue_callback(print)
+
+
 def test_gradients_of_two_leaves_are_independent_arrays():
     a, b = leaf(3), leaf(3, seed=1)
     (a + b).sum().backward()

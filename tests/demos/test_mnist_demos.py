@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.mpi import mpirun, needs_mpi
+
 REPO = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -194,3 +196,21 @@ def test_cnn_export_names_a_file_per_variant_when_both_train():
 
     assert export_path(Path("out/cnn.onnx"), "plain", "plain") == Path("out/cnn.onnx")
     assert export_path(Path("out/cnn.onnx"), "bn_dropout", "both") == Path("out/cnn_bn_dropout.onnx")
+
+
+@needs_mpi
+def test_the_cnn_on_two_ranks_follows_the_single_process_run(mnist_dir, tmp_path):
+    args = ("--quick", "--variant", "plain", "--data-dir", str(mnist_dir))
+    (tmp_path / "alone").mkdir()
+    alone = run_demo("mnist_cnn", tmp_path / "alone", *args)
+    (tmp_path / "two").mkdir()
+    two = mpirun("-m", "demos.mnist_cnn", "--distributed", *args, cwd=tmp_path / "two", env={"MPLBACKEND": "Agg"})
+    assert alone.returncode == 0 and two.returncode == 0, two.stdout[-3000:] + two.stderr[-3000:]
+    assert two.stdout.count("test accuracy") == alone.stdout.count("test accuracy"), "rank 1 must be silent"
+    single, distributed = (
+        json.loads((tmp_path / run / "runs/mnist_cnn/metrics.json").read_text()) for run in ("alone", "two")
+    )
+    assert (single["settings"]["ranks"], distributed["settings"]["ranks"]) == (1, 2)
+    assert distributed["plain_iterations"] == single["plain_iterations"]
+    # The same batches and updates, summed in another order: at most one of the 150 test images may tip over.
+    assert abs(distributed["plain_test_accuracy"] - single["plain_test_accuracy"]) <= 1 / 150

@@ -7,7 +7,8 @@ import sys
 import nn
 
 FILES = sorted(pathlib.Path(nn.__file__).parent.glob("*.py"))
-ALLOWED = {"autograd", "nn", "numpy"} | set(sys.stdlib_module_names)
+# mpi4py: the optional [distributed] extra, which nn.distributed imports only when launched by mpirun.
+ALLOWED = {"autograd", "nn", "numpy", "mpi4py"} | set(sys.stdlib_module_names)
 
 
 def _imported_packages(path) -> set:

@@ -455,3 +455,20 @@ def test_loading_a_file_that_is_not_a_solver_checkpoint_names_it(tmp_path):
     nn.save({"model": _mlp().state_dict()}, path)
     with pytest.raises(ValueError, match=rf"^Solver.load: {path} is not a Solver checkpoint: the keys \['best_params'"):
         _solver().load(path)
+
+
+# ----- a distributed model (two ranks: tests/nn/distributed_ranks.py, check "solver") -----
+def test_a_distributed_model_in_a_world_of_one_trains_as_the_plain_model(tmp_path):
+    plain = _solver(_mlp(), checkpoint_path=tmp_path / "plain.npz")
+    wrapped = _solver(nn.parallel.DistributedDataParallel(_mlp()), checkpoint_path=tmp_path / "wrapped.npz")
+    for solver in (plain, wrapped):
+        solver.train()
+    assert wrapped.loss_history == plain.loss_history and wrapped.val_acc_history == plain.val_acc_history
+    assert list(nn.load(tmp_path / "wrapped.npz")["model"]) == [f"module.{k}" for k in plain.model.state_dict()]
+
+
+def test_a_distributed_solver_needs_a_batch_that_splits_evenly_over_the_ranks(monkeypatch):
+    model = nn.parallel.DistributedDataParallel(_mlp())
+    monkeypatch.setattr(nn.distributed, "get_world_size", lambda: 3)
+    with pytest.raises(ValueError, match=r"Solver: batch_size must be a multiple of the 3 ranks .*, got 25"):
+        _solver(model)

@@ -195,12 +195,13 @@ def test_a_failure_at_the_rename_or_an_interrupt_leaves_no_temp_file(tmp_path, m
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ckpt.npz"]
 
 
-def test_writes_are_flushed_and_fsynced_before_the_rename(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["c.npz", "c.safetensors"])  # both formats go through one atomic writer
+def test_writes_are_flushed_and_fsynced_before_the_rename(tmp_path, monkeypatch, name):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
     monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
     monkeypatch.setattr(checkpoint.os, "replace", lambda a, b: events.append("replace") or real_replace(a, b))
-    nn.save({"x": np.ones(2)}, tmp_path / "c.npz")
+    nn.save({"x": np.ones(2)}, tmp_path / name)
     assert events[:2] == ["fsync", "replace"]
 
 

@@ -135,7 +135,7 @@ def sweep(
         raise ValueError("sweep: expected at least one configuration, got none")
     if metric not in METRICS:
         raise ValueError(f"sweep: metric must be one of {METRICS}, got {metric!r}")
-    say = _progress(len(configs), verbose)
+    say = _progress(len(configs), verbose, varying(configs))
     if distributed.get_world_size() > 1:
         rank, size = distributed.get_rank(), distributed.get_world_size()
         mine = [(i, say(i, run_config(build, configs[i]))) for i in range(rank, len(configs), size)]
@@ -147,11 +147,12 @@ def sweep(
     return records
 
 
-def _progress(total: int, verbose: bool) -> Callable:
+def _progress(total: int, verbose: bool, label_keys: list) -> Callable:
     def say(index: int, record: dict) -> dict:
         if verbose:
             metrics = ", ".join(f"{k} {record[k]:.4g}" for k in ("best_val_acc", "final_loss") if record[k] is not None)
-            print(f"sweep [{index + 1}/{total}] {_label(record['config'])}: {metrics} ({record['worker']})", flush=True)
+            label = _label(record["config"], label_keys or None)
+            print(f"sweep [{index + 1}/{total}] {label}: {metrics} ({record['worker']})", flush=True)
         return record
 
     return say
@@ -182,7 +183,16 @@ def _run_local(build: Callable, configs: list, processes: int | None, say: Calla
 
 
 def _label(config: dict, keys=None) -> str:
-    return ", ".join(f"{k}={config[k]}" for k in (config if keys is None else keys))
+    return ", ".join(
+        f"{k}={config[k]:.3g}" if isinstance(config[k], float) else f"{k}={config[k]}"
+        for k in (config if keys is None else keys)
+    )
+
+
+def varying(configs: list) -> list:
+    """The keys whose values differ between the configurations, in their first-seen order."""
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    return [k for k in keys if len({json.dumps(c.get(k), default=str) for c in configs}) > 1]
 
 
 def write_sweep(records: list, out: str | os.PathLike, metric: str = "best_val_acc") -> dict:
@@ -190,7 +200,7 @@ def write_sweep(records: list, out: str | os.PathLike, metric: str = "best_val_a
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     keys = list(dict.fromkeys(k for r in records for k in r["config"]))
-    varying = [k for k in keys if len({json.dumps(r["config"].get(k), default=str) for r in records}) > 1]
+    changing = varying([r["config"] for r in records])
     with open(out / "sweep.csv", "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["index", *keys, *METRICS, "worker"])
@@ -198,11 +208,11 @@ def write_sweep(records: list, out: str | os.PathLike, metric: str = "best_val_a
             writer.writerow([i, *(r["config"].get(k) for k in keys), *(r[m] for m in METRICS), r["worker"]])
     scored = [(r[metric], i) for i, r in enumerate(records) if r[metric] is not None]
     best = max(scored)[1] if scored else None
-    summary = {"metric": metric, "best": best, "varying": varying, "records": records}
+    summary = {"metric": metric, "best": best, "varying": changing, "records": records}
     (out / "sweep.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     paths = {"csv": out / "sweep.csv", "json": out / "sweep.json"}
     try:
-        paths["plot"] = _plot(records, out / "sweep.png", varying or keys)
+        paths["plot"] = _plot(records, out / "sweep.png", changing or keys)
     except ImportError as error:
         print(f"sweep: no plot ({error})")
     return paths

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nn
 from benchmarks import chain, epoch, memory, train_step
 from benchmarks.__main__ import ROWS, Settings, main, run_suite
 
@@ -199,3 +200,16 @@ def test_compare_trees_times_two_checkouts_in_one_process_and_prints_their_ratio
     for row in rows:
         first, last, ratio = (float(v) for v in row[-3:])
         assert first > 0 and last > 0 and ratio == pytest.approx(last / first, abs=1e-3)
+
+
+def test_allreduce_cost_model_counts_the_cnn_gradients_and_follows_the_ring_formula(capsys):
+    from benchmarks import allreduce
+
+    sizes = allreduce.bucket_bytes()
+    assert sum(sizes) == 4 * sum(p.value.size for p in epoch.model(nn).parameters())
+    # 2 ranks, one bucket of 1e6 bytes at 8 Gbit/s: half of it each way twice (2 messages), 1 ms, plus latency.
+    assert math.isclose(allreduce.ring_seconds([10**6], 2, 8, 0.0), 1e-3)
+    assert math.isclose(allreduce.ring_seconds([10**6, 10**6], 64, 8, 1e-6), 2 * (126e-6 + 126 / 64 * 1e-3))
+    assert allreduce.main(["--step-ms", "10"]) == 0
+    printed = capsys.readouterr().out
+    assert f"{sum(sizes):,} bytes" in printed and printed.count("Gbit/s") == 6

@@ -36,6 +36,7 @@ DEMOS = {
     "dropout": ({"runs", "gap_reduction"}, {"curves", "boundaries"}, True),
     "conv_basics": ({"max_abs_error", "learned_kernel", "learned_kernel_max_error"}, {"filters", "kernels"}, False),
     "custom_op": ({"gradcheck_passed", "bug_caught", "val_accuracy", "final_loss"}, {"curves", "boundary"}, False),
+    "search": ({"random_search", "grid", "workers"}, {"random", "grid"}, True),
 }
 
 
@@ -77,6 +78,13 @@ def test_quick_runs_report_sound_numbers(runs):
     assert op["final_loss"] < op["first_loss"]
     flow = metrics("activations")["first_layer_mean_abs_grad_per_epoch"]
     assert set(flow) == {"relu", "sigmoid"} and all(v > 0 for series in flow.values() for v in series)
+    if HAS_SKLEARN:
+        search, folder = metrics("search"), runs["search"][3] / "runs" / "search"
+        assert search["random_search"]["configurations"] == 4 and search["grid"]["configurations"] == 4
+        assert set(search["random_search"]["config"]) == {"lr", "reg", "weight_scale", "dropout"}
+        for name in ("random", "grid"):  # one table row per configuration, best named in the JSON
+            assert len((folder / name / "sweep.csv").read_text().splitlines()) == 1 + 4
+            assert json.loads((folder / name / "sweep.json").read_text())["best"] in range(4)
 
 
 @pytest.mark.parametrize("name", DEMOS)

@@ -32,6 +32,14 @@ def accurate_sum(x: np.ndarray, axis=None, keepdims: bool = False):
     return _as_input(x.sum(axis=axis, dtype=accumulator(x.dtype), keepdims=keepdims), x)
 
 
+def wide_mean(x: np.ndarray, axes: tuple, keepdims: bool = True):
+    """The mean over `axes`, accumulated in float64 for narrower floats; NaN without a warning over nothing."""
+    count = int(np.prod([x.shape[a] for a in axes]))
+    total = np.sum(x, axis=axes, dtype=accumulator(x.dtype), keepdims=keepdims)
+    with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
+        return np.true_divide(total, count)
+
+
 def centered_moments(x: np.ndarray, axes: tuple, ddof: int = 0) -> tuple:
     """(x - mean, mean, rounding, var) over `axes`, dims kept, in x's dtype; var divides by n - ddof.
 
@@ -44,7 +52,7 @@ def centered_moments(x: np.ndarray, axes: tuple, ddof: int = 0) -> tuple:
     """
     wide = accumulator(x.dtype)
     count = int(np.prod([x.shape[a] for a in axes]))
-    exact_mean = np.mean(x, axis=axes, dtype=wide, keepdims=True)
+    exact_mean = wide_mean(x, axes)
     mean = _as_input(exact_mean, x)
     centered = x - mean
     squares = (centered * centered).sum(axis=axes, dtype=wide, keepdims=True)
@@ -99,7 +107,7 @@ class Mean(Op):
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
         # `or 1`: an empty reduction has an empty gradient, and must not divide by zero on the way.
         ctx.count = int(np.prod([x.shape[a] for a in axes])) or 1
-        return _as_input(np.mean(x, axis=axes, dtype=accumulator(x.dtype), keepdims=keepdims), x)
+        return _as_input(wide_mean(x, axes, keepdims), x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,8 +122,10 @@ class _Extremum(Op):
     @classmethod
     def _forward(cls, where, ctx, x, axis, keepdims):
         axes = normalize_axes(where, axis, x.ndim)
-        if x.size == 0:
-            raise ValueError(f"{where}: cannot reduce an empty tensor of shape {x.shape}")
+        if any(x.shape[a] == 0 for a in axes):
+            # PyTorch's rule too: an empty axis has no extreme, but a reduction along full axes of an
+            # empty tensor is an empty result.
+            raise ValueError(f"{where}: cannot reduce over an empty axis, got shape {x.shape} and axes {axes}")
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
         y = cls.reduce(x, axis=axes, keepdims=True)
         hits = x == y
@@ -159,10 +169,16 @@ class Var(Op):
     def forward(ctx, x, *, axis=None, ddof=0, keepdims=False):
         axes = normalize_axes("var", axis, x.ndim)
         count = int(np.prod([x.shape[a] for a in axes]))
-        if count - ddof <= 0:
+        kept = int(np.prod([n for i, n in enumerate(x.shape) if i not in axes]))
+        if count - ddof <= 0 and kept:  # (PyTorch warns and returns NaN or inf; an empty result has no values)
             raise ValueError(f"var: needs more than ddof={ddof} elements along the axes {axes}, got {count}")
         ctx.save_for_backward(x)
-        ctx.axes, ctx.kept_shape, ctx.divisor = axes, _keepdims_shape(x.shape, axes), count - ddof
+        # 1 when count <= ddof: then the result is empty, and so is its gradient.
+        ctx.axes, ctx.kept_shape, ctx.divisor = (
+            axes,
+            _keepdims_shape(x.shape, axes),
+            count - ddof if count > ddof else 1,
+        )
         return moments(x, axes, ddof, keepdims)[1]
 
     @staticmethod

@@ -322,7 +322,7 @@ SPECS = [
         ag.sum,
         [((2, 3, 4),)],
         np.sum,
-        lambda t, x, axis=None, keepdims=False: x.sum(dim=axis, keepdim=keepdims) if axis is not None else x.sum(),
+        lambda t, x, axis=None, keepdims=False: x.sum(dim=axis, keepdim=keepdims),
         params=REDUCE_PARAMS,
     ),
     OpSpec(
@@ -330,7 +330,7 @@ SPECS = [
         ag.mean,
         [((2, 3, 4),)],
         np.mean,
-        lambda t, x, axis=None, keepdims=False: x.mean(dim=axis, keepdim=keepdims) if axis is not None else x.mean(),
+        lambda t, x, axis=None, keepdims=False: x.mean(dim=axis, keepdim=keepdims),
         params=REDUCE_PARAMS,
     ),
     OpSpec(

@@ -258,3 +258,18 @@ def test_batch_norm_refuses_integer_input(training):
     x = np.arange(12).reshape(4, 3)
     with pytest.raises(TypeError, match="batch_norm: input must be a floating-point tensor, got dtype int64"):
         ag.batch_norm(ag.tensor(x), np.zeros(3), np.ones(3), training=training)
+
+
+def test_empty_tensors_reduce_as_in_pytorch():
+    """Found by the differential test: a reduction of an empty tensor along a full axis is an empty result,
+    the mean of nothing is NaN (no warning), and only an extremum over an empty axis is refused."""
+    empty = np.zeros((1, 0), np.float32)
+    for fn in (ag.max, ag.min, ag.var):
+        out, (grad,), _ = _grads(lambda x, fn=fn: fn(x, axis=0), empty)
+        assert out.shape == (0,) and grad.shape == (1, 0)
+    out, (grad,), _ = _grads(lambda x: ag.mean(x, axis=0), np.zeros((0, 3), np.float32))
+    assert np.isnan(out).all() and out.dtype == np.float32 and grad.shape == (0, 3)
+    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty axis, got shape \(1, 0\)"):
+        ag.max(ag.tensor(empty), axis=1)
+    with pytest.raises(ValueError, match="var: needs more than ddof=1 elements"):
+        ag.var(ag.tensor(np.ones((2, 1))), axis=1, ddof=1)

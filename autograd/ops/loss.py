@@ -45,9 +45,9 @@ def _check_class_targets(where: str, scores: np.ndarray, target: np.ndarray, ign
         raise ValueError(f"{where}: target must have shape ({n},) to match input {scores.shape}, got {target.shape}")
     bad = np.flatnonzero(((target < 0) | (target >= classes)) & (target != ignore_index))
     if bad.size:
-        ignored = "" if ignore_index is None else f" or be ignore_index={ignore_index}"
+        ignored = "" if ignore_index is None else f" (or be ignore_index={ignore_index})"
         raise ValueError(
-            f"{where}: target values must lie in [0, {classes}){ignored}, got {target[bad[0]]} at position {bad[0]}"
+            f"{where}: target values must lie in [0, {classes}), got {target[bad[0]]} at position {bad[0]}{ignored}"
         )
 
 

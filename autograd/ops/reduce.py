@@ -182,7 +182,8 @@ class LogSumExp(Op):
         peak = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
         # Shifting by an infinite maximum would give inf - inf; an empty sum keeps its -inf, as in PyTorch.
         shift = np.where(np.isinf(peak), 0, peak).astype(x.dtype, copy=False)
-        y = np.log(accurate_sum(np.exp(x - shift), axes, keepdims=True)) + shift
+        with np.errstate(divide="ignore"):  # log(0) = -inf: the sum over nothing, or of exp(-inf)s
+            y = np.log(accurate_sum(np.exp(x - shift), axes, keepdims=True)) + shift
         y = y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
         ctx.save_for_backward(x, y)
         return y

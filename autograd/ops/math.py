@@ -71,104 +71,83 @@ class Abs(Op):
         return (grad * np.where(np.isnan(x), 0, np.sign(x)),)
 
 
-class Sin(Op):
+class _OfInput(Op):
+    """Shared by the elementwise ops whose derivative is a function of the input: y = f(x);  dx = g * f'(x).
+
+    A subclass names f and f' (`function`, `derivative`); f' must work on TensorNodes too (numpy's
+    functions that numpy_api maps, or ops), for gradients of gradients.
+    """
+
+    function = derivative = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.function(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved
+        return (grad * cls.derivative(x),)
+
+
+class Sin(_OfInput):
     """y = sin(x);  dx = g * cos(x)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad * np.cos(x),)
+    function, derivative = staticmethod(np.sin), staticmethod(np.cos)
 
 
-class Cos(Op):
+class Cos(_OfInput):
     """y = cos(x);  dx = -g * sin(x)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (-grad * np.sin(x),)
+    function, derivative = staticmethod(np.cos), staticmethod(lambda x: -np.sin(x))
 
 
-class Tan(Op):
+class _OfOutput(Op):
+    """Shared by the elementwise ops whose derivative is a function of the output: y = f(x);  dx = g * h(y)."""
+
+    function = derivative = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        y = cls.function(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (y,) = ctx.saved
+        return (grad * cls.derivative(y),)
+
+
+class Tan(_OfOutput):
     """y = tan(x);  dx = g * (1 + y**2)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tan(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved
-        return (grad * (1 + y * y),)
+    function, derivative = staticmethod(np.tan), staticmethod(lambda y: 1 + y * y)
 
 
-class Sinh(Op):
+class Sinh(_OfInput):
     """y = sinh(x);  dx = g * cosh(x)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sinh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad * np.cosh(x),)
+    function, derivative = staticmethod(np.sinh), staticmethod(np.cosh)
 
 
-class Cosh(Op):
+class Cosh(_OfInput):
     """y = cosh(x);  dx = g * sinh(x)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cosh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad * np.sinh(x),)
+    function, derivative = staticmethod(np.cosh), staticmethod(np.sinh)
 
 
-class Log1p(Op):
+class Log1p(_OfInput):
     """y = log(1 + x), exact for small x;  dx = g / (1 + x)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log1p(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad / (1 + x),)
+    function, derivative = staticmethod(np.log1p), staticmethod(lambda x: 1 / (1 + x))
 
 
-class Expm1(Op):
+class Expm1(_OfOutput):
     """y = exp(x) - 1, exact for small x;  dx = g * (y + 1)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = np.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved
-        return (grad * (y + 1),)
+    function, derivative = staticmethod(np.expm1), staticmethod(lambda y: y + 1)
 
 
 # W. J. Cody's coefficients: erf(x) = x A(x^2) / B(x^2) for |x| <= 0.46875, erfc(x) = exp(-x^2) C(x) / D(x)
@@ -237,32 +216,23 @@ def erf_erfc(x: np.ndarray) -> tuple:
     return erf, erfc
 
 
-class Erf(Op):
+def _erf_slope(x):
+    """d erf(x) / dx."""
+    return (2 * _INV_SQRT_PI) * np.exp(-x * x)
+
+
+class Erf(_OfInput):
     """y = erf(x);  dx = g * 2 / sqrt(pi) * exp(-x^2)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return erf_erfc(x)[0].astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad * (2 * _INV_SQRT_PI) * np.exp(-x * x),)
+    function = staticmethod(lambda x: erf_erfc(x)[0].astype(x.dtype, copy=False))
+    derivative = staticmethod(_erf_slope)
 
 
-class Erfc(Op):
+class Erfc(_OfInput):
     """y = erfc(x) = 1 - erf(x), without cancellation for large x;  dx = -g * 2 / sqrt(pi) * exp(-x^2)."""
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return erf_erfc(x)[1].astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved
-        return (grad * (-2 * _INV_SQRT_PI) * np.exp(-x * x),)
+    function = staticmethod(lambda x: erf_erfc(x)[1].astype(x.dtype, copy=False))
+    derivative = staticmethod(lambda x: -_erf_slope(x))
 
 
 class Clip(Op):

@@ -289,24 +289,18 @@ SPECS = [
         lambda t, a, v: a.masked_fill(t.as_tensor(_mask(a.shape)), v),
         name="masked_fill_tensor",
     ),
-    OpSpec(
-        ops.Where,
-        ag.tril,
-        [((4, 5),), ((2, 5, 3),)],
-        lambda x, diagonal=0: np.tril(x, diagonal),
-        lambda t, x, diagonal=0: x.tril(diagonal),
-        params=[dict(), dict(diagonal=1), dict(diagonal=-2)],
-        name="tril",
-    ),
-    OpSpec(
-        ops.Where,
-        ag.triu,
-        [((4, 5),), ((2, 5, 3),)],
-        lambda x, diagonal=0: np.triu(x, diagonal),
-        lambda t, x, diagonal=0: x.triu(diagonal),
-        params=[dict(), dict(diagonal=1), dict(diagonal=-2)],
-        name="triu",
-    ),
+    *[
+        OpSpec(
+            ops.Where,
+            fn,
+            [((4, 5),), ((2, 5, 3),)],
+            lambda x, diagonal=0, ref=ref: ref(x, diagonal),
+            lambda t, x, diagonal=0, name=name: getattr(x, name)(diagonal),
+            params=[dict(), dict(diagonal=1), dict(diagonal=-2)],
+            name=name,
+        )
+        for name, fn, ref in (("tril", ag.tril, np.tril), ("triu", ag.triu, np.triu))
+    ],
     OpSpec(ops.Maximum, ag.maximum, BINARY_SHAPES, np.maximum, lambda t, a, b: t.maximum(a, b)),
     OpSpec(ops.Minimum, ag.minimum, BINARY_SHAPES, np.minimum, lambda t, a, b: t.minimum(a, b)),
     # linear algebra
@@ -439,15 +433,6 @@ SPECS = [
         lambda *xs, axis: np.stack(xs, axis),
         lambda t, *xs, axis: t.stack(xs, axis),
         params=[dict(axis=0), dict(axis=-1)],
-    ),
-    OpSpec(
-        ops.Concat,
-        lambda *xs, dim: ag.cat(xs, dim),
-        [((2, 3), (1, 3))],
-        lambda *xs, dim: np.concatenate(xs, dim),
-        lambda t, *xs, dim: t.cat(xs, dim),
-        params=[dict(dim=0), dict(dim=-2)],
-        name="cat",
     ),
     # indexing by integer tensors
     *[

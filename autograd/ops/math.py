@@ -402,9 +402,9 @@ def minimum(a, b):
     return Minimum.apply(a, b)
 
 
-def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (numpy broadcasting); condition gets no gradient."""
-    return Where.apply(condition, a, b)
+def where(condition, input, other):
+    """`input` where `condition` holds, else `other` (broadcast together), as torch.where; no gradient to condition."""
+    return Where.apply(condition, input, other)
 
 
 def cast(x, dtype):

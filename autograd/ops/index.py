@@ -1,7 +1,7 @@
 """Indexing by integer tensors: Gather and ScatterAdd (each the other's gradient), Embedding and its
 gradient EmbeddingGrad, and one_hot (an integer result: a function, not an op, since nothing flows back).
 
-The scatters add with np.bincount, not np.add.at (several times slower, see `scatter_rows`).
+The scatters add with np.bincount (and sorted runs), not np.add.at: 1.2 to 2.7 times faster, see `scatter_rows`.
 """
 
 import numpy as np

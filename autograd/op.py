@@ -107,7 +107,10 @@ class Op:
         """`apply` when an input is a TensorNode, else the bare forward on arrays (a first-order backward's path)."""
         if any(isinstance(x, TensorNode) for x in inputs):
             return cls.apply(*inputs, **params)
-        return cls.forward(Context((False,) * len(inputs)), *_unwrap(inputs)[0], **params)
+        # A numpy scalar here is a 0-d array that arithmetic unwrapped (x * 2 of a 0-d float64 x): it keeps
+        # its dtype, where _unwrap would take it for a Python number (float32 when alone).
+        arrays = [np.asarray(x) if isinstance(x, np.generic) else x for x in inputs]
+        return cls.forward(Context((False,) * len(inputs)), *_unwrap(arrays)[0], **params)
 
 
 def _unwrap(inputs: tuple) -> tuple:

@@ -9,15 +9,16 @@ loading, and data-parallel training over MPI (distributed, parallel).
 """
 
 from nn import data, datasets, distributed, functional, init, parallel, utils
-from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
 from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, RemovableHandle, Sequential
 from nn.monitor import Monitor
-from nn.norm import BatchNorm1d, BatchNorm2d, Dropout
+from nn.norm import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
 from nn.scopes import record_scopes
 from nn.serialization import load, save
+from nn.sparse import Embedding
 
 __all__ = [
     "IncompatibleKeys",
@@ -34,6 +35,11 @@ __all__ = [
     "parallel",
     "utils",
     "ELU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "LayerNorm",
+    "Embedding",
     "LeakyReLU",
     "LogSoftmax",
     "ReLU",

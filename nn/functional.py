@@ -1,7 +1,7 @@
 """Functional forms under PyTorch's names and argument names: thin wrappers over autograd's ops.
 
 The only translation is PyTorch's `dim` to the engine's `axis`; losses take `reduction` by keyword
-so that a PyTorch-style positional `weight` can never be mistaken for it.
+(after `weight`, PyTorch's third positional argument, where a loss has class weights).
 
 >>> import numpy as np
 >>> relu(np.array([-1.0, 2.0])).value.tolist(), softmax(np.zeros(2), dim=0).value.tolist()
@@ -35,6 +35,21 @@ def sigmoid(input) -> TensorNode:
 def tanh(input) -> TensorNode:
     """tanh(input)."""
     return ag.tanh(input)
+
+
+def gelu(input, approximate: str = "none") -> TensorNode:
+    """input * Phi(input), Phi the standard normal CDF; approximate="tanh" uses its tanh approximation."""
+    return ag.gelu(input, approximate)
+
+
+def silu(input) -> TensorNode:
+    """input * sigmoid(input)."""
+    return ag.silu(input)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> TensorNode:
+    """log(1 + exp(beta * input)) / beta, linear where beta * input > threshold."""
+    return ag.softplus(input, beta, threshold)
 
 
 def softmax(input, dim: int = -1) -> TensorNode:
@@ -86,6 +101,26 @@ def batch_norm(
     return ag.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> TensorNode:
+    """Normalize over the last len(normalized_shape) dims, then scale by weight and shift by bias."""
+    return ag.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def embedding(input, weight, padding_idx: int | None = None) -> TensorNode:
+    """Rows of weight (num_embeddings, embedding_dim) at the integer input; row padding_idx gets no gradient.
+
+    >>> import numpy as np
+    >>> embedding(np.array([1]), np.eye(2)).value.tolist()
+    [[0.0, 1.0]]
+    """
+    return ag.embedding(input, weight, padding_idx)
+
+
+def one_hot(tensor, num_classes: int = -1) -> TensorNode:
+    """int64 one-hot rows, shape tensor.shape + (num_classes,); -1 infers num_classes from the largest value."""
+    return ag.one_hot(tensor, num_classes)
+
+
 def dropout(input, p: float = 0.5, training: bool = True):
     """Zero each element with probability p and scale the rest by 1/(1-p); `input` itself when not training."""
     return ag.dropout(input, p, training)
@@ -101,14 +136,19 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> TensorNode:
     return ag.ops.flatten(input, start_dim, end_dim)
 
 
-def cross_entropy(input, target, *, reduction: str = "mean") -> TensorNode:
-    """Softmax cross-entropy from logits (N, C) and integer class targets (N,)."""
-    return ag.cross_entropy(input, target, reduction)
+def cross_entropy(
+    input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+) -> TensorNode:
+    """Softmax cross-entropy from logits (N, C) and integer class targets (N,), with PyTorch's class weights,
+    ignore_index and label smoothing."""
+    return ag.cross_entropy(
+        input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
 
 
-def nll_loss(input, target, *, reduction: str = "mean") -> TensorNode:
+def nll_loss(input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean") -> TensorNode:
     """Negative log-likelihood from log-probabilities (N, C) and integer class targets (N,)."""
-    return ag.nll_loss(input, target, reduction)
+    return ag.nll_loss(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, *, reduction: str = "mean") -> TensorNode:

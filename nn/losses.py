@@ -3,6 +3,8 @@
 Each is called as loss(input, target) and takes reduction="mean" | "sum" | "none", as PyTorch.
 """
 
+import numpy as np
+
 from autograd import TensorNode
 from autograd.ops.loss import REDUCTIONS
 from nn import functional as F
@@ -17,23 +19,44 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy from logits (N, C) and integer class targets (N,).
+class _WeightedLoss(_Loss):
+    """A class loss with PyTorch's class `weight` (a buffer, in the state dict as in PyTorch) and ignore_index."""
+
+    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", None if weight is None else np.array(getattr(weight, "value", weight)))
+        self.ignore_index = ignore_index
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy from logits (N, C) and integer class targets (N,), with PyTorch's class weights,
+    ignore_index and label smoothing.
 
     >>> import numpy as np
     >>> round(CrossEntropyLoss()(np.zeros((2, 4)), np.array([0, 3])).item(), 4)
     1.3863
     """
 
-    def forward(self, input, target) -> TensorNode:
-        return F.cross_entropy(input, target, reduction=self.reduction)
-
-
-class NLLLoss(_Loss):
-    """Negative log-likelihood from log-probabilities (N, C) and integer class targets (N,)."""
+    def __init__(self, weight=None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
+        self.label_smoothing = label_smoothing
 
     def forward(self, input, target) -> TensorNode:
-        return F.nll_loss(input, target, reduction=self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood from log-probabilities (N, C) and integer class targets (N,), with class weights."""
+
+    def forward(self, input, target) -> TensorNode:
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MultiMarginLoss(_Loss):

@@ -1,4 +1,4 @@
-"""Normalization and regularization layers: BatchNorm1d, BatchNorm2d and Dropout."""
+"""Normalization and regularization layers: BatchNorm1d, BatchNorm2d, LayerNorm and Dropout."""
 
 import numpy as np
 
@@ -91,6 +91,40 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization over (N, C, H, W) inputs, per channel C."""
 
     ranks, layout = (4,), "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Normalization over the last dims, normalized_shape, of each sample, with PyTorch's parameters and init.
+
+    weight (ones) and bias (zeros) have normalized_shape; elementwise_affine=False drops both, bias=False the bias.
+
+    >>> LayerNorm(4)
+    LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)
+    """
+
+    def __init__(
+        self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, dtype=np.float32
+    ):
+        super().__init__()
+        sizes = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(sizes)})
+        self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in sizes), eps, elementwise_affine
+        affine = elementwise_affine
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, dtype)) if affine and bias else None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x) -> TensorNode:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        affine = f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        return f"{self.normalized_shape}, eps={self.eps}, {affine}"
 
 
 class Dropout(Module):

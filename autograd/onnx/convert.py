@@ -5,9 +5,12 @@ Where ONNX has the op, the op maps to it with its settings as attributes; where 
 converter composes the op from ONNX ops that do (variance, multi-axis softmax, binary cross-entropy).
 """
 
+import math
+
 import numpy as np
 
 from autograd import ops
+from autograd.onnx.builder import UnsupportedOpError
 from autograd.op import normalize_axes
 from autograd.ops.conv import _conv_settings, _pool_settings
 
@@ -29,6 +32,42 @@ def unary(op_type: str, **attributes):
         g.add(op_type, [node.input(0)], node.outputs, **values)
 
     return convert
+
+
+def log1p(g, node):
+    """log(1 + x): ONNX has no log1p (tiny x loses the digits log1p keeps)."""
+    g.add("Log", [g.add("Add", [node.input(0), g.scalar(1, node.dtype, "one")])], node.outputs)
+
+
+def expm1(g, node):
+    """exp(x) - 1: ONNX has no expm1."""
+    g.add("Sub", [g.add("Exp", [node.input(0)]), g.scalar(1, node.dtype, "one")], node.outputs)
+
+
+def erfc(g, node):
+    g.add("Sub", [g.scalar(1, node.dtype, "one"), g.add("Erf", [node.input(0)])], node.outputs)
+
+
+def softplus(g, node):
+    """Softplus(beta x) / beta, and x itself where beta x > threshold: ONNX's Softplus has neither setting."""
+    x, s, dtype = node.input(0), node.settings, node.dtype
+    scaled = g.add("Mul", [x, g.scalar(s["beta"], dtype, "beta")])
+    soft = g.add("Div", [g.add("Softplus", [scaled]), g.scalar(s["beta"], dtype, "beta")])
+    linear = g.add("Greater", [scaled, g.scalar(s["threshold"], dtype, "threshold")])
+    g.add("Where", [linear, x, soft], node.outputs)
+
+
+def gelu(g, node):
+    """x (1 + erf(x / sqrt(2))) / 2, or with tanh(sqrt(2/pi) (x + 0.044715 x^3)): ONNX's Gelu is opset 20's."""
+    x, dtype = node.input(0), node.dtype
+    if node.settings["approximate"] == "tanh":
+        cube = g.add("Mul", [g.add("Mul", [x, x]), x])
+        inner = g.add("Add", [x, g.add("Mul", [cube, g.scalar(0.044715, dtype, "kappa")])])
+        bent = g.add("Tanh", [g.add("Mul", [inner, g.scalar(math.sqrt(2 / math.pi), dtype, "sqrt_2_over_pi")])])
+    else:
+        bent = g.add("Erf", [g.add("Mul", [x, g.scalar(math.sqrt(0.5), dtype, "sqrt_half")])])
+    half = g.add("Mul", [g.add("Add", [bent, g.scalar(1, dtype, "one")]), g.scalar(0.5, dtype, "half")])
+    g.add("Mul", [x, half], node.outputs)
 
 
 def comparison(op_type: str):
@@ -96,6 +135,37 @@ def var(g, node):
     g.add("Div", [g.reduce("ReduceSum", squares, axes, s["keepdims"]), divisor], node.outputs)
 
 
+def logsumexp(g, node):
+    axes = normalize_axes("logsumexp", node.settings["axis"], node.arrays[0].ndim)
+    g.reduce("ReduceLogSumExp", node.input(0), axes, node.settings["keepdims"], node.outputs)
+
+
+def cumsum(g, node):
+    s = node.settings
+    axis = g.constant(np.array(normalize_axes("cumsum", s["axis"], node.arrays[0].ndim)[0]), hint="axis")
+    g.add("CumSum", [node.input(0), axis], node.outputs, reverse=int(s["reverse"]))
+
+
+def gather(g, node):
+    """torch.gather is ONNX's GatherElements."""
+    g.add("GatherElements", [node.input(0), node.input(1, np.int64)], node.outputs, axis=int(node.settings["dim"]))
+
+
+def scatter_add(g, node):
+    """torch.scatter_add is ONNX's ScatterElements with reduction="add" (opset 16 on)."""
+    if g.opset < 16:
+        raise UnsupportedOpError(
+            f"onnx export: ScatterAdd needs opset 16 or later (ScatterElements' reduction), got {g.opset}"
+        )
+    x, index, src = node.input(0), node.input(1, np.int64), node.input(2, node.dtype)
+    g.add("ScatterElements", [x, index, src], node.outputs, axis=int(node.settings["dim"]), reduction="add")
+
+
+def embedding(g, node):
+    """Rows of the weight: Gather along axis 0."""
+    g.add("Gather", [node.input(1), node.input(0, np.int64)], node.outputs, axis=0)
+
+
 def linear(g, node):
     """Gemm (x @ w^T + b) for a matrix x; MatMul with w^T, then Add, for a batch of matrices."""
     x, weight, bias = node.inputs(node.dtype)
@@ -153,6 +223,17 @@ def batch_norm(g, node):
     g.add("Add", [scaled, g.add("Reshape", [bias, per_channel])], node.outputs)
 
 
+def layer_norm(g, node):
+    """LayerNormalization over the last len(normalized_shape) axes (opset 17 on)."""
+    if g.opset < 17:
+        raise UnsupportedOpError(f"onnx export: LayerNorm needs opset 17 or later (LayerNormalization), got {g.opset}")
+    s, x, dtype = node.settings, node.input(0), node.dtype
+    shape = tuple(s["normalized_shape"])
+    weight = node.input(1, dtype) or g.constant(np.ones(shape, dtype), hint="layer_norm_weight")
+    inputs = [x, weight] + ([node.input(2, dtype)] if node.arrays[2] is not None else [])
+    g.add("LayerNormalization", inputs, node.outputs, axis=-len(shape), epsilon=float(s["eps"]))
+
+
 def reduce_loss(g, node, losses: str) -> None:
     """The per-element losses summed, averaged or kept, as the loss's `reduction` says."""
     reduction = node.settings["reduction"]
@@ -164,11 +245,16 @@ def reduce_loss(g, node, losses: str) -> None:
 
 
 def class_loss(op_type: str):
-    """CrossEntropy and NLLLoss: ONNX's losses of scores (N, C) and int64 class labels (N,)."""
+    """CrossEntropy and NLLLoss: ONNX's losses of scores (N, C), int64 class labels (N,) and class weights."""
 
     def convert(g, node):
-        scores, labels = node.input(0), node.input(1, np.int64)
-        g.add(op_type, [scores, labels], node.outputs, reduction=node.settings["reduction"])
+        s = node.settings
+        if s.get("label_smoothing"):
+            raise UnsupportedOpError(f"onnx export: {op_type} has no label smoothing, got {s['label_smoothing']}")
+        inputs = [node.input(0), node.input(1, np.int64)]
+        if s["weight"] is not None:
+            inputs.append(g.constant(s["weight"], node.dtype, hint="class_weight"))
+        g.add(op_type, inputs, node.outputs, reduction=s["reduction"], ignore_index=int(s["ignore_index"]))
 
     return convert
 
@@ -198,6 +284,17 @@ CONVERTERS = {
     ops.Exp: unary("Exp"),
     ops.Log: unary("Log"),
     ops.Sqrt: unary("Sqrt"),
+    ops.Sin: unary("Sin"),
+    ops.Cos: unary("Cos"),
+    ops.Tan: unary("Tan"),
+    ops.Sinh: unary("Sinh"),
+    ops.Cosh: unary("Cosh"),
+    ops.Erf: unary("Erf"),
+    ops.Erfc: erfc,
+    ops.Log1p: log1p,
+    ops.Expm1: expm1,
+    ops.Softplus: softplus,
+    ops.GELU: gelu,
     ops.Abs: unary("Abs"),
     ops.Sigmoid: unary("Sigmoid"),
     ops.Tanh: unary("Tanh"),
@@ -214,6 +311,12 @@ CONVERTERS = {
     ops.Max: reduction("ReduceMax"),
     ops.Min: reduction("ReduceMin"),
     ops.Var: var,
+    ops.LogSumExp: logsumexp,
+    ops.Cumsum: cumsum,
+    ops.Gather: gather,
+    ops.ScatterAdd: scatter_add,
+    ops.Embedding: embedding,
+    ops.LayerNorm: layer_norm,
     ops.Linear: linear,
     ops.Conv2d: conv2d,
     ops.MaxPool2d: pool("MaxPool"),

@@ -1,8 +1,12 @@
-"""Activations: Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softmax, LogSoftmax (all overflow-free)."""
+"""Activations: Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, SiLU (a composition), Softmax,
+LogSoftmax (all overflow-free)."""
+
+import math
 
 import numpy as np
 
 from autograd.op import Op, normalize_axes
+from autograd.ops.math import Erfc
 
 
 class Sigmoid(Op):
@@ -87,6 +91,59 @@ class ELU(Op):
         return (np.where(positive, grad, grad * (y + ctx.alpha)),)
 
 
+class Softplus(Op):
+    """y = log(1 + exp(beta x)) / beta, x where beta x > threshold;  dx = g * sigmoid(beta x), g there."""
+
+    @staticmethod
+    def forward(ctx, x, *, beta=1.0, threshold=20.0):
+        scaled = x * beta
+        linear = scaled > threshold
+        # max(z, 0) + log1p(exp(-|z|)) is log(1 + exp(z)) without overflow, exact where exp(z) is tiny.
+        soft = (np.maximum(scaled, 0) + np.log1p(np.exp(-np.abs(scaled)))) / beta
+        ctx.save_for_backward(x, linear)
+        ctx.beta = beta
+        return np.where(linear, x, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, linear = ctx.saved
+        return (np.where(linear, grad, grad * Sigmoid.call(x * ctx.beta)),)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_KAPPA = 0.044715  # the cubic term of GELU's tanh approximation (Hendrycks and Gimpel)
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def _gelu_factor(x, approximate: str) -> tuple:
+    """(Phi, dPhi/dx): the factor GELU multiplies x by, the normal CDF or its tanh stand-in, and its slope."""
+    if approximate == "tanh":
+        t = np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x))
+        return 0.5 * (1 + t), 0.5 * _SQRT_2_OVER_PI * (1 - t * t) * (1 + 3 * _KAPPA * x * x)
+    # erfc of -x / sqrt(2), not 1 + erf(x / sqrt(2)): no cancellation for very negative x.
+    return 0.5 * Erfc.call(-x * _SQRT_HALF), _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+
+
+class GELU(Op):
+    """y = x Phi(x), Phi the normal CDF (or tanh's approximation of it);  dx = g (Phi(x) + x Phi'(x))."""
+
+    @staticmethod
+    def forward(ctx, x, *, approximate="none"):
+        if approximate not in GELU_APPROXIMATIONS:
+            raise ValueError(f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}")
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        return x * _gelu_factor(x, approximate)[0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        cdf, slope = _gelu_factor(x, ctx.approximate)
+        return (grad * (cdf + x * slope),)
+
+
 def _log_softmax(x, axis):
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -142,6 +199,25 @@ def leaky_relu(x, negative_slope=0.01):
 
 def elu(x, alpha=1.0):
     return ELU.apply(x, alpha=alpha)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + exp(beta * input)) / beta, computed without overflow; linear where beta * input > threshold."""
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def gelu(input, approximate: str = "none"):
+    """input * Phi(input), Phi the standard normal CDF (approximate="tanh": its tanh approximation), as torch.
+
+    >>> round(gelu(np.array(1.0)).item(), 6)
+    0.841345
+    """
+    return GELU.apply(input, approximate=approximate)
+
+
+def silu(input):
+    """input * sigmoid(input) (also called swish): a composition of the two ops."""
+    return input * Sigmoid.apply(input)
 
 
 def softmax(x, axis=-1):

@@ -1,8 +1,9 @@
-"""Normalization and regularization: BatchNorm (training and evaluation semantics of PyTorch) and Dropout."""
+"""Normalization and regularization: BatchNorm (training and evaluation semantics of PyTorch), LayerNorm and
+Dropout."""
 
 import numpy as np
 
-from autograd.op import Op
+from autograd.op import Op, as_int
 from autograd.ops.reduce import Mean, Sum, Var, accumulator, centered_moments
 from autograd.random import generator
 from autograd.tensor import TensorNode
@@ -111,6 +112,46 @@ def _normalize(centered, rounding, var, eps):
     return (centered if rounding is None else centered - rounding) * inv_std, inv_std
 
 
+class LayerNorm(Op):
+    """y = (x - mean) / sqrt(var + eps) * w + b over the last dims;  dx through the statistics, as BatchNorm's."""
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, *, normalized_shape, eps=1e-5):
+        _check_floating("layer_norm", x)
+        shape, k = tuple(normalized_shape), len(normalized_shape)
+        if k > x.ndim or x.shape[x.ndim - k :] != shape:
+            raise ValueError(f"layer_norm: input must end in normalized_shape {shape}, got shape {x.shape}")
+        for name, array in (("weight", weight), ("bias", bias)):
+            if array is not None and array.shape != shape:
+                raise ValueError(f"layer_norm: {name} must have normalized_shape {shape}, got {array.shape}")
+        axes = tuple(range(x.ndim - k, x.ndim))
+        centered, mean, rounding, var = centered_moments(x, axes)
+        x_hat, _ = _normalize(centered, rounding, var, eps)
+        ctx.save_for_backward(x, weight)
+        ctx.statistics = (mean, rounding, var)
+        ctx.axes, ctx.outer, ctx.eps = axes, tuple(range(x.ndim - k)), eps
+        y = x_hat if weight is None else x_hat * weight
+        return y if bias is None else y + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad
+        # Under create_graph x is a tensor, and its statistics, functions of x, are differentiated too.
+        mean, rounding, var = _batch_statistics(x, ctx.axes) if isinstance(x, TensorNode) else ctx.statistics
+        x_hat, inv_std = _normalize(x - mean, rounding, var, ctx.eps)
+        dw = Sum.call(grad * x_hat, axis=ctx.outer) if need_w else None
+        db = Sum.call(grad, axis=ctx.outer) if need_b else None
+        dx = None
+        if need_x:
+            g_hat = grad if weight is None else grad * weight
+            # The mean and variance depend on x too: project out their two directions.
+            g_mean = Mean.call(g_hat, axis=ctx.axes, keepdims=True)
+            gx_mean = Mean.call(g_hat * x_hat, axis=ctx.axes, keepdims=True)
+            dx = inv_std * (g_hat - g_mean - x_hat * gx_mean)
+        return dx, dw, db
+
+
 class Dropout(Op):
     """y = x * mask / (1 - p), mask ~ Bernoulli(1 - p);  dx = g * mask / (1 - p)."""
 
@@ -147,6 +188,20 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
         momentum=momentum,
         eps=eps,
     )
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """Layer normalization over the last len(normalized_shape) dims, as torch.nn.functional.layer_norm.
+
+    Fused: float32 statistics accumulate in float64, as batch_norm's.
+
+    >>> round(layer_norm(np.array([[1.0, 3.0]]), 2).value[0, 1].item(), 4)
+    1.0
+    """
+    sizes = normalized_shape if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+    expected = "an int or a tuple of ints >= 1"
+    shape = tuple(as_int("layer_norm", "normalized_shape", n, 1, expected, normalized_shape) for n in sizes)
+    return LayerNorm.apply(input, weight, bias, normalized_shape=shape, eps=eps)
 
 
 def check_probability(where: str, p) -> None:

@@ -1,4 +1,5 @@
-"""Reductions with numpy's semantics: Sum, Mean, Max, Min, Var (axis: None, int or tuple; keepdims).
+"""Reductions with numpy's semantics: Sum, Mean, Max, Min, Var (axis: None, int or tuple; keepdims), LogSumExp,
+and the scan Cumsum.
 
 Sums of float32 (and float16) run in float64 and return the input's dtype. numpy adds an axis that is
 not the innermost in memory (axis 0 of a C-order array) one row at a time into a running total of the
@@ -8,7 +9,7 @@ several units off. `centered_moments` is the one place that computes a mean and 
 
 import numpy as np
 
-from autograd.op import Op, normalize_axes
+from autograd.op import Op, normalize_axes, normalize_axis
 
 
 def accumulator(dtype: np.dtype) -> np.dtype | None:
@@ -187,6 +188,44 @@ class Var(Op):
         return (grad.reshape(ctx.kept_shape) * (2 / ctx.divisor) * _centered(x, ctx.axes),)
 
 
+class LogSumExp(Op):
+    """y = m + log(sum(exp(x - m))), m = max(x) over axis;  dx = g * exp(x - y)."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis, keepdims=False):
+        axes = normalize_axes("logsumexp", axis, x.ndim)
+        ctx.kept_shape = _keepdims_shape(x.shape, axes)
+        peak = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+        # Shifting by an infinite maximum would give inf - inf; an empty sum keeps its -inf, as in PyTorch.
+        shift = np.where(np.isinf(peak), 0, peak).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore"):  # log(0) = -inf: the sum over nothing, or of exp(-inf)s
+            y = np.log(accurate_sum(np.exp(x - shift), axes, keepdims=True)) + shift
+        y = y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        return (grad.reshape(ctx.kept_shape) * np.exp(x - y.reshape(ctx.kept_shape)),)
+
+
+class Cumsum(Op):
+    """y_i = sum of x_j for j <= i along axis (j >= i if reverse);  dx = the cumulative sum of g the other way."""
+
+    @staticmethod
+    def forward(ctx, x, *, axis, reverse=False):
+        ctx.axis, ctx.reverse = normalize_axis("cumsum", axis, x.ndim), reverse
+        lined = x.reshape(x.shape or (1,))  # a 0-d tensor is its own cumulative sum, as in PyTorch
+        y = np.cumsum(np.flip(lined, ctx.axis) if reverse else lined, axis=ctx.axis, dtype=accumulator(x.dtype))
+        y = np.ascontiguousarray(np.flip(y, ctx.axis) if reverse else y)
+        return _as_input(y, x).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (Cumsum.call(grad, axis=ctx.axis, reverse=not ctx.reverse),)
+
+
 def _centered(x, axes):
     """x minus its mean over `axes`: computed in backward, where it depends on x for higher orders."""
     return x - Mean.call(x, axis=axes, keepdims=True)
@@ -213,3 +252,21 @@ def min(x, axis=None, keepdims=False):
 def var(x, axis=None, ddof=0, keepdims=False):
     """Variance over `axis`, dividing by n - ddof (ddof=0: the biased estimate, as numpy)."""
     return Var.apply(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+def logsumexp(input, dim, keepdim: bool = False):
+    """log(sum(exp(input))) over `dim` (an int or a tuple), computed without overflow, as torch.logsumexp.
+
+    >>> round(logsumexp(np.array([1000.0, 1000.0]), 0).item(), 4)
+    1000.6931
+    """
+    return LogSumExp.apply(input, axis=dim, keepdims=keepdim)
+
+
+def cumsum(input, dim: int):
+    """Cumulative sums along `dim`, as torch.cumsum (float32 accumulates in float64).
+
+    >>> cumsum(np.array([1.0, 2.0, 3.0]), 0).value.tolist()
+    [1.0, 3.0, 6.0]
+    """
+    return Cumsum.apply(input, axis=dim)

@@ -273,6 +273,11 @@ def concat(tensors, axis=0):
     return Concat.apply(*tensors, axis=axis)
 
 
+def cat(tensors, dim: int = 0):
+    """torch.cat: `concat` under PyTorch's name and argument name."""
+    return Concat.apply(*tensors, axis=dim)
+
+
 def stack(tensors, axis=0):
     return Stack.apply(*tensors, axis=axis)
 

@@ -5,6 +5,7 @@ try, a numpy reference of the forward pass and, where it exists, the same comput
 Adding an op means adding a row here; test_ops.py fails for any registered op without one.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,11 +27,12 @@ class OpSpec:
     low: float = -1.0
     high: float = 1.0
     torch_second_order: bool = True  # False where PyTorch has no double backward for its counterpart
+    name: str | None = None  # the cases' name, where it is not the op's: a composition of ops (silu is Sigmoid's)
 
     def cases(self):
         for i, shapes in enumerate(self.shapes):
             for j, params in enumerate(self.params):
-                yield f"{self.op.__name__}-{i}-{j}", shapes, params
+                yield f"{self.name or self.op.__name__}-{i}-{j}", shapes, params
 
 
 def _targets(shape):
@@ -89,6 +91,86 @@ def _scattered(g, shape, index):
 
 def _weight_grad(x, g):
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+def _log_softmax(x, axis=-1):
+    return np.log(_softmax(x, axis))
+
+
+# Class weights and targets for the weighted, ignoring and smoothed class losses: (5, 4) logits.
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
+CLASS_TARGET = np.array([0, 3, -100, 1, 3])  # one sample ignored under the default ignore_index
+CLASS_LOSS_PARAMS = [
+    dict(weight=CLASS_WEIGHT),
+    dict(ignore_index=3),
+    dict(label_smoothing=0.2),
+    dict(weight=CLASS_WEIGHT, label_smoothing=0.1),
+]
+
+
+def _class_params(params, target):
+    """The params of one class-loss case, and its target (the default ignore_index drops sample 2)."""
+    reduction = params.get("reduction", "mean")
+    extra = {k: v for k, v in params.items() if k != "reduction"}
+    return np.where(target == -100, 0, target) if "ignore_index" in extra else target, reduction, extra
+
+
+def _class_loss_ref(log_probs, params):
+    target, reduction, extra = _class_params(params, CLASS_TARGET)
+    return _written_out_class_loss(log_probs, target, reduction, **extra)
+
+
+def _written_out_class_loss(log_probs, target, reduction, weight=None, ignore_index=-100, label_smoothing=0.0):
+    """PyTorch's weighted, ignoring, smoothed class loss from log-probabilities, written out."""
+    classes = log_probs.shape[1]
+    w = np.ones(classes) if weight is None else weight
+    kept = target != ignore_index
+    t = np.where(kept, target, 0)
+    nll = -w[t] * log_probs[np.arange(len(t)), t] * kept
+    smooth = -(log_probs * w).sum(axis=1) * kept
+    losses = (1 - label_smoothing) * nll + label_smoothing / classes * smooth
+    if reduction == "mean":
+        return losses.sum() / (w[t] * kept).sum()
+    return _reduced(losses, reduction)
+
+
+def _torch_class_params(t, params):
+    return {k: (t.as_tensor(v) if isinstance(v, np.ndarray) else v) for k, v in params.items()}
+
+
+def _index(shape, high, seed):
+    """Fixed integer indices with repeats (to test accumulation in the scatters)."""
+    return np.random.default_rng(seed).integers(0, high, shape)
+
+
+GATHER_INDEX = {0: _index((2, 4), 3, 0), 1: _index((3, 5), 4, 1)}  # into (3, 4) along dim 0 and 1
+EMBEDDING_INDEX = np.array([[1, 4, 0, 1], [3, 1, 4, 4]])  # into 5 rows; the 2nd is missing
+
+
+def _scattered_along(src, shape, index, dim):
+    out = np.zeros(shape)
+    places = list(np.indices(index.shape, sparse=True))
+    places[dim] = index
+    np.add.at(out, tuple(places), src)
+    return out
+
+
+def _embedding_grad_ref(g, num_embeddings, padding_idx=None):
+    dw = np.zeros((num_embeddings, g.shape[-1]))
+    np.add.at(dw, EMBEDDING_INDEX, g)
+    if padding_idx is not None:
+        dw[padding_idx] = 0
+    return dw
+
+
+def _layer_norm_ref(x, w=None, b=None, dims=1):
+    axes = tuple(range(x.ndim - dims, x.ndim))
+    x_hat = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5)
+    return x_hat * (1 if w is None else w) + (0 if b is None else b)
+
+
+def _erf_ref(fn):
+    return lambda x: np.vectorize(fn)(x)
 
 
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
@@ -182,6 +264,43 @@ SPECS = [
         lambda x: x,
         lambda t, x: x.double().to(x.dtype),
     ),
+    OpSpec(ops.Sin, ag.sin, UNARY_SHAPES, np.sin, lambda t, a: a.sin(), low=-3, high=3),
+    OpSpec(ops.Cos, ag.cos, UNARY_SHAPES, np.cos, lambda t, a: a.cos(), low=-3, high=3),
+    OpSpec(ops.Tan, ag.tan, UNARY_SHAPES, np.tan, lambda t, a: a.tan(), low=-1.2, high=1.2),
+    OpSpec(ops.Sinh, ag.sinh, UNARY_SHAPES, np.sinh, lambda t, a: a.sinh(), low=-2, high=2),
+    OpSpec(ops.Cosh, ag.cosh, UNARY_SHAPES, np.cosh, lambda t, a: a.cosh(), low=-2, high=2),
+    OpSpec(ops.Log1p, ag.log1p, UNARY_SHAPES, np.log1p, lambda t, a: a.log1p(), low=-0.5, high=2),
+    OpSpec(ops.Expm1, ag.expm1, UNARY_SHAPES, np.expm1, lambda t, a: a.expm1()),
+    OpSpec(ops.Erf, ag.erf, UNARY_SHAPES, _erf_ref(math.erf), lambda t, a: a.erf(), low=-2.5, high=2.5),
+    OpSpec(ops.Erfc, ag.erfc, UNARY_SHAPES, _erf_ref(math.erfc), lambda t, a: a.erfc(), low=-2.5, high=2.5),
+    OpSpec(
+        ops.Where,
+        lambda a: ag.masked_fill(a, _mask(a.shape[-1:]), 0.5),
+        UNARY_SHAPES[::2],
+        lambda a: np.where(_mask(a.shape[-1:]), 0.5, a),
+        lambda t, a: a.masked_fill(t.as_tensor(_mask(a.shape[-1:])), 0.5),
+        name="masked_fill",
+    ),
+    OpSpec(
+        ops.Where,
+        lambda a, v: ag.masked_fill(a, _mask(a.shape), v),
+        [((3, 4), ())],
+        lambda a, v: np.where(_mask(a.shape), v, a),
+        lambda t, a, v: a.masked_fill(t.as_tensor(_mask(a.shape)), v),
+        name="masked_fill_tensor",
+    ),
+    *[
+        OpSpec(
+            ops.Where,
+            fn,
+            [((4, 5),), ((2, 5, 3),)],
+            lambda x, diagonal=0, ref=ref: ref(x, diagonal),
+            lambda t, x, diagonal=0, name=name: getattr(x, name)(diagonal),
+            params=[dict(), dict(diagonal=1), dict(diagonal=-2)],
+            name=name,
+        )
+        for name, fn, ref in (("tril", ag.tril, np.tril), ("triu", ag.triu, np.triu))
+    ],
     OpSpec(ops.Maximum, ag.maximum, BINARY_SHAPES, np.maximum, lambda t, a, b: t.maximum(a, b)),
     OpSpec(ops.Minimum, ag.minimum, BINARY_SHAPES, np.minimum, lambda t, a, b: t.minimum(a, b)),
     # linear algebra
@@ -315,6 +434,48 @@ SPECS = [
         lambda t, *xs, axis: t.stack(xs, axis),
         params=[dict(axis=0), dict(axis=-1)],
     ),
+    # indexing by integer tensors
+    *[
+        OpSpec(
+            ops.Gather,
+            lambda x, dim: ag.gather(x, dim, GATHER_INDEX[dim]),
+            [((3, 4),)],
+            lambda x, dim: np.take_along_axis(x, GATHER_INDEX[dim], dim),
+            lambda t, x, dim: x.gather(dim, t.as_tensor(GATHER_INDEX[dim])),
+            params=[dict(dim=dim)],
+        )
+        for dim in (0, 1)
+    ],
+    *[
+        OpSpec(
+            ops.ScatterAdd,
+            lambda x, src, dim: ag.scatter_add(x, dim, GATHER_INDEX[dim], src),
+            [((3, 4), GATHER_INDEX[dim].shape)],
+            lambda x, src, dim: x + _scattered_along(src, x.shape, GATHER_INDEX[dim], dim),
+            lambda t, x, src, dim: x.scatter_add(dim, t.as_tensor(GATHER_INDEX[dim]), src),
+            params=[dict(dim=dim)],
+        )
+        for dim in (0, 1)
+    ],
+    OpSpec(
+        ops.Embedding,
+        lambda w, **p: ag.embedding(EMBEDDING_INDEX, w, **p),
+        [((5, 3),)],
+        lambda w: w[EMBEDDING_INDEX],
+        lambda t, w, **p: t.nn.functional.embedding(t.as_tensor(EMBEDDING_INDEX), w, **p),
+        # padding_idx withholds the gradient that finite differences see: tested in test_index.py instead.
+    ),
+    OpSpec(
+        ops.EmbeddingGrad,
+        lambda g, **p: ops.EmbeddingGrad.apply(g, EMBEDDING_INDEX, **p),
+        [((2, 4, 3),)],
+        _embedding_grad_ref,
+        lambda t, g, num_embeddings, padding_idx=None: t.ops.aten.embedding_dense_backward(
+            g, t.as_tensor(EMBEDDING_INDEX), num_embeddings, -1 if padding_idx is None else padding_idx, False
+        ),
+        # 5 rows for 8 indices: one np.bincount per column; 20 rows: sorted runs (see scatter_rows).
+        params=[dict(num_embeddings=5), dict(num_embeddings=5, padding_idx=1), dict(num_embeddings=20, padding_idx=4)],
+    ),
     OpSpec(ops.Pad, ag.pad, [((2, 3),)], np.pad, None, params=[dict(pad_width=((1, 0), (2, 1))), dict(pad_width=1)]),
     # reductions
     OpSpec(
@@ -361,6 +522,32 @@ SPECS = [
         lambda t, x, axis=None, ddof=0, keepdims=False: x.var(dim=axis, correction=ddof, keepdim=keepdims),
         params=REDUCE_PARAMS + [dict(axis=1, ddof=1)],
     ),
+    OpSpec(
+        ops.LogSumExp,
+        ag.logsumexp,
+        [((2, 3, 4),)],
+        lambda x, dim, keepdim=False: np.log(np.exp(x).sum(axis=dim, keepdims=keepdim)),
+        lambda t, x, dim, keepdim=False: t.logsumexp(x, dim, keepdim),
+        params=[dict(dim=1), dict(dim=(0, 2), keepdim=True), dict(dim=-1, keepdim=True)],
+        low=-3,
+        high=3,
+    ),
+    OpSpec(
+        ops.Cumsum,
+        ag.cumsum,
+        [((2, 3, 4),), ((5,),)],
+        lambda x, dim: np.cumsum(x, dim),
+        lambda t, x, dim: t.cumsum(x, dim),
+        params=[dict(dim=0), dict(dim=-1)],
+    ),
+    OpSpec(
+        ops.Cumsum,
+        lambda x, dim: ops.Cumsum.apply(x, axis=dim, reverse=True),
+        [((2, 3, 4),)],
+        lambda x, dim: np.flip(np.cumsum(np.flip(x, dim), dim), dim),
+        lambda t, x, dim: t.flip(t.cumsum(t.flip(x, [dim]), dim), [dim]),
+        params=[dict(dim=1)],
+    ),
     # activations
     OpSpec(
         ops.Sigmoid, ag.sigmoid, UNARY_SHAPES, lambda x: 1 / (1 + np.exp(-x)), lambda t, x: x.sigmoid(), low=-4, high=4
@@ -384,6 +571,40 @@ SPECS = [
         params=[dict(), dict(alpha=0.5)],
         low=-2,
         high=2,
+    ),
+    OpSpec(
+        ops.Softplus,
+        ag.softplus,
+        UNARY_SHAPES,
+        lambda x, beta=1.0, threshold=20.0: np.where(x * beta > threshold, x, np.log1p(np.exp(beta * x)) / beta),
+        lambda t, x, **p: t.nn.functional.softplus(x, **p),
+        params=[dict(), dict(beta=2.0, threshold=1.0), dict(beta=0.5)],
+        low=-3,
+        high=3,
+    ),
+    OpSpec(
+        ops.GELU,
+        ag.gelu,
+        UNARY_SHAPES,
+        lambda x, approximate="none": (
+            x * (1 + np.vectorize(math.erf)(x / math.sqrt(2))) / 2
+            if approximate == "none"
+            else x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))) / 2
+        ),
+        lambda t, x, **p: t.nn.functional.gelu(x, **p),
+        params=[dict(), dict(approximate="tanh")],
+        low=-3,
+        high=3,
+    ),
+    OpSpec(
+        ops.Sigmoid,
+        ag.silu,
+        UNARY_SHAPES,
+        lambda x: x / (1 + np.exp(-x)),
+        lambda t, x: t.nn.functional.silu(x),
+        low=-3,
+        high=3,
+        name="silu",
     ),
     OpSpec(
         ops.Softmax,
@@ -534,6 +755,20 @@ SPECS = [
         _torch_bn,
         params=[dict(training=True), dict(training=False)],
     ),
+    OpSpec(
+        ops.LayerNorm,
+        lambda x, w, b: ag.layer_norm(x, w.shape, w, b),
+        [((4, 5), (5,), (5,)), ((2, 3, 4), (3, 4), (3, 4)), ((3,), (3,), (3,))],
+        lambda x, w, b: _layer_norm_ref(x, w, b, w.ndim),
+        lambda t, x, w, b: t.nn.functional.layer_norm(x, w.shape, w, b),
+    ),
+    OpSpec(
+        ops.LayerNorm,
+        lambda x: ag.layer_norm(x, x.shape[-1]),
+        [((3, 4),)],
+        _layer_norm_ref,
+        lambda t, x: t.nn.functional.layer_norm(x, x.shape[-1:]),
+    ),
     OpSpec(ops.Dropout, _dropout, [((4, 5),), ((2, 3, 4),)], _dropout_ref, None, params=[dict(p=0.3), dict(p=0.8)]),
     # losses
     OpSpec(
@@ -553,6 +788,30 @@ SPECS = [
         lambda x, reduction: _reduced(-x[np.arange(len(x)), _targets(x.shape)], reduction),
         lambda t, x, **p: t.nn.functional.nll_loss(x, t.as_tensor(_targets(x.shape)), **p),
         params=REDUCTIONS,
+    ),
+    OpSpec(
+        ops.CrossEntropy,
+        lambda x, **p: ag.cross_entropy(x, _class_params(p, CLASS_TARGET)[0], **p),
+        [((5, 4),)],
+        lambda x, **p: _class_loss_ref(_log_softmax(x, 1), p),
+        lambda t, x, **p: t.nn.functional.cross_entropy(
+            x, t.as_tensor(_class_params(p, CLASS_TARGET)[0]), **_torch_class_params(t, p)
+        ),
+        params=[dict(p, reduction=r) for p in CLASS_LOSS_PARAMS for r in ("mean", "sum", "none")],
+        low=-3,
+        high=3,
+        name="CrossEntropy-weighted",
+    ),
+    OpSpec(
+        ops.NLLLoss,
+        lambda x, **p: ag.nll_loss(x, _class_params(p, CLASS_TARGET)[0], **p),
+        [((5, 4),)],
+        lambda x, **p: _class_loss_ref(x, p),
+        lambda t, x, **p: t.nn.functional.nll_loss(
+            x, t.as_tensor(_class_params(p, CLASS_TARGET)[0]), **_torch_class_params(t, p)
+        ),
+        params=[dict(p, reduction=r) for p in CLASS_LOSS_PARAMS[:2] for r in ("mean", "sum", "none")],
+        name="NLLLoss-weighted",
     ),
     OpSpec(
         ops.MultiMarginLoss,

@@ -29,6 +29,15 @@ def _randomize_batchnorms(module) -> None:
                         tensor.copy_(torch.rand(tensor.shape, generator=g, dtype=tensor.dtype) * 1.5 + low)
 
 
+def _randomized(module):
+    """A torch module with random parameters instead of its ones and zeros, so loading them matters."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    return module
+
+
 # name -> (nodegrad module, torch module, input shape, training)
 SPECS = {
     "Linear": (lambda: nn.Linear(4, 3, dtype=F64), lambda: torch.nn.Linear(4, 3, dtype=T64), (5, 4), True),
@@ -77,6 +86,28 @@ SPECS = {
     "LeakyReLU": (lambda: nn.LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2), (4, 5), True),
     "ELU": (lambda: nn.ELU(0.7), lambda: torch.nn.ELU(0.7), (4, 5), True),
     "Sigmoid": (nn.Sigmoid, torch.nn.Sigmoid, (4, 5), True),
+    "GELU": (nn.GELU, torch.nn.GELU, (4, 5), True),
+    "GELU-tanh": (lambda: nn.GELU("tanh"), lambda: torch.nn.GELU("tanh"), (4, 5), True),
+    "SiLU": (nn.SiLU, torch.nn.SiLU, (4, 5), True),
+    "Softplus": (lambda: nn.Softplus(2.0, 1.5), lambda: torch.nn.Softplus(2.0, 1.5), (4, 5), True),
+    "LayerNorm": (
+        lambda: nn.LayerNorm((3, 4), dtype=F64),
+        lambda: _randomized(torch.nn.LayerNorm((3, 4), dtype=T64)),
+        (2, 3, 4),
+        True,
+    ),
+    "LayerNorm-no-bias": (
+        lambda: nn.LayerNorm(5, eps=1e-3, bias=False, dtype=F64),
+        lambda: _randomized(torch.nn.LayerNorm(5, eps=1e-3, bias=False, dtype=T64)),
+        (4, 5),
+        True,
+    ),
+    "LayerNorm-no-affine": (
+        lambda: nn.LayerNorm(5, elementwise_affine=False, dtype=F64),
+        lambda: torch.nn.LayerNorm(5, elementwise_affine=False, dtype=T64),
+        (4, 5),
+        True,
+    ),
     "Tanh": (nn.Tanh, torch.nn.Tanh, (4, 5), True),
     "Softmax": (lambda: nn.Softmax(dim=0), lambda: torch.nn.Softmax(dim=0), (4, 5), True),
     "LogSoftmax": (lambda: nn.LogSoftmax(dim=-1), lambda: torch.nn.LogSoftmax(dim=-1), (4, 5), True),
@@ -176,9 +207,27 @@ def test_dropout_training_statistics_match_pytorch_semantics():
         np.testing.assert_allclose(np.unique(y[y != 0]), [1 / 0.7])
 
 
+CLASS_WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
 LOSSES = {
     "CrossEntropyLoss": (nn.CrossEntropyLoss, torch.nn.CrossEntropyLoss, "labels"),
     "NLLLoss": (nn.NLLLoss, torch.nn.NLLLoss, "labels"),
+    "CrossEntropyLoss-weighted-smoothed": (
+        lambda reduction: nn.CrossEntropyLoss(CLASS_WEIGHT, ignore_index=2, reduction=reduction, label_smoothing=0.3),
+        lambda reduction: torch.nn.CrossEntropyLoss(
+            torch.tensor(CLASS_WEIGHT), ignore_index=2, reduction=reduction, label_smoothing=0.3
+        ),
+        "labels",
+    ),
+    "CrossEntropyLoss-smoothed": (
+        lambda reduction: nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1),
+        lambda reduction: torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=0.1),
+        "labels",
+    ),
+    "NLLLoss-weighted": (
+        lambda reduction: nn.NLLLoss(CLASS_WEIGHT, ignore_index=0, reduction=reduction),
+        lambda reduction: torch.nn.NLLLoss(torch.tensor(CLASS_WEIGHT), ignore_index=0, reduction=reduction),
+        "labels",
+    ),
     "MultiMarginLoss": (
         lambda reduction: nn.MultiMarginLoss(margin=0.7, reduction=reduction),
         lambda reduction: torch.nn.MultiMarginLoss(margin=0.7, reduction=reduction),
@@ -254,6 +303,7 @@ def test_functional_forms_match_pytorch():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 3, 5, 5))
     w, b, w_linear = rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4), rng.normal(size=(2, 5))
+    labels, class_weight = np.array([0, 2, 1, 4, 3]), np.linspace(0.5, 2.0, 5)
     t = lambda a: torch.tensor(a)  # noqa: E731
     pairs = [
         (F.conv2d(x, w, b, stride=2, padding=1), TF.conv2d(t(x), t(w), t(b), stride=2, padding=1)),
@@ -265,6 +315,21 @@ def test_functional_forms_match_pytorch():
         (F.softmax(x, dim=1), TF.softmax(t(x), dim=1)),
         (F.log_softmax(x, dim=2), TF.log_softmax(t(x), dim=2)),
         (F.flatten(x, 1, 2), torch.flatten(t(x), 1, 2)),
+        (F.gelu(x), TF.gelu(t(x))),
+        (F.gelu(x, approximate="tanh"), TF.gelu(t(x), approximate="tanh")),
+        (F.silu(x), TF.silu(t(x))),
+        (F.softplus(x, 0.5, 1.0), TF.softplus(t(x), 0.5, 1.0)),
+        (F.layer_norm(x, (5, 5), x[1, 0], x[1, 1]), TF.layer_norm(t(x), (5, 5), t(x[1, 0]), t(x[1, 1]))),
+        (F.embedding(np.array([[3, 1]]), x[0, 0], padding_idx=1), TF.embedding(torch.tensor([[3, 1]]), t(x[0, 0]), 1)),
+        (F.one_hot(np.array([2, 0]), 4), TF.one_hot(torch.tensor([2, 0]), 4)),
+        (
+            F.cross_entropy(x[0, 0], labels, class_weight, ignore_index=4, label_smoothing=0.1),
+            TF.cross_entropy(t(x[0, 0]), t(labels), t(class_weight), ignore_index=4, label_smoothing=0.1),
+        ),
+        (
+            F.nll_loss(x[0, 1], labels, class_weight, reduction="sum"),
+            TF.nll_loss(t(x[0, 1]), t(labels), t(class_weight), reduction="sum"),
+        ),
         (
             F.batch_norm(x, np.zeros(3), np.ones(3), training=True),
             TF.batch_norm(t(x), torch.zeros(3, dtype=T64), torch.ones(3, dtype=T64), training=True),
@@ -272,6 +337,21 @@ def test_functional_forms_match_pytorch():
     ]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours.value, theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_reprs_of_the_new_layers_match_pytorch():
+    def build(lib):
+        return lib.Sequential(
+            lib.Embedding(10, 3, padding_idx=-2),
+            lib.LayerNorm(3),
+            lib.LayerNorm((2, 3), eps=1e-3, elementwise_affine=False),
+            lib.GELU(),
+            lib.GELU(approximate="tanh"),
+            lib.SiLU(),
+            lib.Softplus(beta=2.0, threshold=10.0),
+        )
+
+    assert repr(build(nn)) == repr(build(torch.nn))
 
 
 def test_reprs_match_pytorch_where_the_options_agree():

@@ -35,6 +35,16 @@ LAYER_SPECS = {
     "ELU": (lambda: nn.ELU(0.5), (3, 4)),
     "Sigmoid": (nn.Sigmoid, (3, 4)),
     "Tanh": (nn.Tanh, (3, 4)),
+    "GELU": (nn.GELU, (3, 4)),
+    "GELU-tanh": (lambda: nn.GELU(approximate="tanh"), (3, 4)),
+    "SiLU": (nn.SiLU, (3, 4)),
+    "Softplus": (lambda: nn.Softplus(beta=2.0, threshold=3.0), (3, 4)),
+    "LayerNorm": (lambda: _randomized(nn.LayerNorm((3, 4), dtype=F64)), (2, 3, 4)),
+    "LayerNorm-no-bias": (lambda: _randomized(nn.LayerNorm(4, bias=False, dtype=F64)), (3, 4)),
+    "LayerNorm-no-affine": (lambda: nn.LayerNorm(4, elementwise_affine=False, dtype=F64), (3, 4)),
+    # The input scales the looked-up rows, so gradcheck sees both; padding row 1 has no gradient and no weight.
+    "Embedding": (lambda: _Lookup(nn.Embedding(5, 3, dtype=F64)), (2, 4, 3)),
+    "Embedding-padding": (lambda: _Lookup(nn.Embedding(5, 3, padding_idx=1, dtype=F64), frozen_row=1), (2, 4, 3)),
     "Softmax": (lambda: nn.Softmax(dim=0), (3, 4)),
     "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), (3, 4)),
     "Flatten": (nn.Flatten, (2, 3, 2, 2)),
@@ -55,12 +65,43 @@ LAYER_SPECS = {
     ),
 }
 
+
+def _randomized(module):
+    """A module whose parameters (ones and zeros at init) are random, so gradcheck sees them do something."""
+    rng = np.random.default_rng(5)
+    for p in module.parameters():
+        p.value[...] = rng.normal(size=p.shape)
+    return module
+
+
+class _Lookup(nn.Module):
+    """An Embedding's rows at fixed indices, times the input: gradcheck perturbs floats, not indices."""
+
+    def __init__(self, table, frozen_row=None):
+        super().__init__()
+        self.table, self.frozen_row = table, frozen_row
+
+    def forward(self, x):
+        weight = self.table.weight
+        if self.frozen_row is not None:
+            # What the padding row contributes is withheld from its gradient: hold its value at 0 so the
+            # function finite differences see has no dependence on it either.
+            weight.value[self.frozen_row] = 0
+        return self.table(np.array([[1, 4, 0, 1], [3, 1, 4, 4]])) * x
+
+
 _LABELS = np.array([0, 2, 1, 2, 0])
 # name -> (loss module, input shape, target)
 LOSS_SPECS = {
     "CrossEntropyLoss": (nn.CrossEntropyLoss(), (5, 3), _LABELS),
     "CrossEntropyLoss-sum": (nn.CrossEntropyLoss(reduction="sum"), (5, 3), _LABELS),
     "NLLLoss-none": (nn.NLLLoss(reduction="none"), (5, 3), _LABELS),
+    "CrossEntropyLoss-weighted-smoothed": (
+        nn.CrossEntropyLoss(np.array([0.5, 2.0, 1.5]), ignore_index=1, label_smoothing=0.2),
+        (5, 3),
+        _LABELS,
+    ),
+    "NLLLoss-weighted": (nn.NLLLoss(np.array([0.5, 2.0, 1.5]), ignore_index=0), (5, 3), _LABELS),
     "MultiMarginLoss": (nn.MultiMarginLoss(margin=0.5), (5, 3), _LABELS),
     "BCEWithLogitsLoss": (nn.BCEWithLogitsLoss(), (5, 3), np.random.default_rng(1).uniform(size=(5, 3))),
     "MSELoss": (nn.MSELoss(reduction="sum"), (5, 3), np.random.default_rng(2).normal(size=(5, 3))),

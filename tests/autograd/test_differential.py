@@ -110,6 +110,8 @@ def assert_close(ours, theirs, dtype, what: str) -> None:
 )
 def test_agrees_with_pytorch(spec, data, dtype, layout, seed, edges):
     shapes, params = data.draw(cases(spec))
+    # Float parameters (class weights) in the inputs' dtype, as a PyTorch user's tensors would be.
+    params = {k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v for k, v in params.items()}
     arrays = [values(spec, shape, dtype, seed + i, edges) for i, shape in enumerate(shapes)]
     theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
     with warnings.catch_warnings(record=True) as warned:

@@ -8,6 +8,7 @@
 [0.800000011920929, -1.600000023841858]
 """
 
+from optim.adadelta import Adadelta
 from optim.adagrad import Adagrad
 from optim.adam import Adam, AdamW
 from optim.lr_scheduler import (
@@ -27,6 +28,7 @@ from optim.solver import Solver
 from optim.sweeps import grid, log_uniform, random_configs, run_config, sweep, uniform
 
 __all__ = [
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",

@@ -14,11 +14,13 @@ from optim.adam import Adam, AdamW
 from optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
+    LambdaLR,
     LinearLR,
     LRScheduler,
     MultiStepLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
 )
 from optim.optimizer import Optimizer
@@ -35,6 +37,7 @@ __all__ = [
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
@@ -42,6 +45,7 @@ __all__ = [
     "RMSprop",
     "ReduceLROnPlateau",
     "SGD",
+    "SequentialLR",
     "Solver",
     "StepLR",
     "grid",

@@ -7,7 +7,12 @@ OneCycleLR is the exception, as in PyTorch: a closed formula over the whole run,
 update (Solver(scheduler_interval="iteration")).
 """
 
+import bisect
 import math
+import types
+from collections.abc import Callable
+
+import numpy as np
 
 from optim.optimizer import Optimizer, plain
 
@@ -51,6 +56,15 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _restart(self) -> None:
+        """Jump to epoch 0, as SequentialLR does at a milestone: the closed formula's lr where the schedule has one."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form", None)
+        lrs = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            group["lr"] = lr
+        self._last_lr = self._current()
 
     def get_last_lr(self) -> list[float]:
         """The learning rates the last `step()` set, one per param group."""
@@ -102,6 +116,9 @@ class StepLR(LRScheduler):
             return self._current()
         return [lr * self.gamma for lr in self._current()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by `gamma` at each epoch listed in `milestones` (twice if listed twice).
@@ -127,6 +144,9 @@ class MultiStepLR(LRScheduler):
             return self._current()
         return [lr * self.gamma**hits for lr in self._current()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by `gamma` every epoch (the course Solver's `lr_decay`).
@@ -145,6 +165,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -177,6 +200,10 @@ class CosineAnnealingLR(LRScheduler):
             return [lr + (base - low) * rise for lr, base in zip(self._current(), self.base_lrs, strict=True)]
         ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
         return [ratio * (lr - low) + low for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -213,6 +240,160 @@ class LinearLR(LRScheduler):
         # The ratio of consecutive factors start + (end - start) * t / total_iters.
         ratio = 1.0 + (end - start) / (self.total_iters * start + (t - 1) * (end - start))
         return [lr * ratio for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base * factor for base in self.base_lrs]
+
+
+def _saved_list(value) -> list:
+    """A list saved in a state dict, back as a list: also from an object array or a {"0": ..., "1": ...} dict."""
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=int)]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _saved_list(value.item())
+    return list(value)
+
+
+class LambdaLR(LRScheduler):
+    """Set the lr of each group to its initial lr times `lr_lambda(epoch)`.
+
+    `lr_lambda` is one function for every group, or a list of one per group. As in PyTorch, state_dict
+    keeps the attributes of callable objects given as lambdas, but not plain functions (they cannot be saved).
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = LambdaLR(sgd, lambda epoch: min(1.0, (epoch + 1) / 4)); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(3):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]]):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"LambdaLR: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        groups = len(optimizer.param_groups)
+        lambdas = _per_group("LambdaLR", "lr_lambda", lr_lambda, groups)
+        for i, fn in enumerate(lambdas):
+            if not callable(fn):
+                raise TypeError(f"LambdaLR: lr_lambda must be callable (or a list of callables), got {fn!r} at {i}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
+    def state_dict(self) -> dict:
+        """The attributes as the base class saves them; lr_lambdas as the `__dict__` of callable objects, else None."""
+        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(vars(fn)) for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        saved = _saved_list(state.pop("lr_lambdas", ()))
+        if len(saved) != len(self.lr_lambdas):
+            raise ValueError(
+                f"LambdaLR.load_state_dict: lr_lambdas for {len(self.lr_lambdas)} groups expected, got {len(saved)}"
+            )
+        lambdas = self.lr_lambdas
+        super().load_state_dict({**state, "lr_lambdas": lambdas})
+        for fn, attributes in zip(lambdas, saved, strict=True):
+            if attributes is not None:
+                vars(fn).update(attributes)
+
+
+class SequentialLR(LRScheduler):
+    """Run `schedulers` one after another, switching to the next at each epoch in `milestones`.
+
+    As PyTorch's SequentialLR: construction undoes the schedulers' own first steps and restarts from the
+    groups' initial lrs; at a milestone the next scheduler restarts at its epoch 0 (the closed formula's lr
+    where it has one). The usual use is a warm-up before a decay:
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(sgd, start_factor=0.25, total_iters=3)
+    >>> s = SequentialLR(sgd, [warmup, CosineAnnealingLR(sgd, T_max=2)], milestones=[3]); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(5):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 0.5, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int]):
+        where = "SequentialLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(f"{where}: expects at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler) or scheduler.needs_metric:
+                raise TypeError(
+                    f"{where}: schedulers must be LRSchedulers stepped without a metric, "
+                    f"got {type(scheduler).__name__} at index {i}"
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{where}: every scheduler must belong to the optimizer given, got another at {i}")
+        milestones = list(milestones)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"{where}: expects one milestone fewer than schedulers, got {len(schedulers)} schedulers "
+                f"and {len(milestones)} milestones"
+            )
+        for m in milestones:
+            _check_count(where, "each milestone", m, minimum=0)
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = 0
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        stack = list(schedulers)  # undo every (nested) scheduler's first step
+        while stack:
+            scheduler = stack.pop()
+            if isinstance(scheduler, SequentialLR):
+                stack.extend(scheduler._schedulers)
+            else:
+                scheduler.last_epoch -= 1
+        first = schedulers[bisect.bisect_right(milestones, 0)]
+        first.step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch with the scheduler whose turn it is (restarting it at its milestone)."""
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def _restart(self) -> None:
+        raise NotImplementedError(
+            "SequentialLR: cannot restart at a milestone of an enclosing SequentialLR (nor can PyTorch's); "
+            "put it first in the enclosing list"
+        )
+
+    def state_dict(self) -> dict:
+        """Its own attributes, and under "_schedulers" the state dict of each scheduler."""
+        state = {k: v for k, v in super().state_dict().items() if k != "_schedulers"}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        saved = _saved_list(state.pop("_schedulers", ()))
+        if len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"SequentialLR.load_state_dict: states of {len(self._schedulers)} schedulers expected, got {len(saved)}"
+            )
+        schedulers = self._schedulers
+        super().load_state_dict({**state, "_schedulers": schedulers})
+        for scheduler, scheduler_state in zip(schedulers, saved, strict=True):
+            scheduler.load_state_dict(scheduler_state)
 
 
 class OneCycleLR(LRScheduler):
@@ -434,9 +615,11 @@ __all__ = [
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
 ]

@@ -223,7 +223,7 @@ def _sequential_lrs(lib, optimizer_module, optimizer_params: list, name: str) ->
     return lrs
 
 
-@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step()` before")  # torch's, for a nested one
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")  # torch's, for a nested one
 @pytest.mark.parametrize("name", SEQUENCES)
 def test_sequential_lr_matches_torch(name):
     ours = _sequential_lrs(optim, optim, make_params()[:2], name)

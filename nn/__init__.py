@@ -10,7 +10,7 @@ loading, and data-parallel training over MPI (distributed, parallel).
 
 from nn import data, datasets, distributed, functional, init, parallel, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
 from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, RemovableHandle, Sequential
@@ -42,7 +42,9 @@ __all__ = [
     "Tanh",
     "load",
     "save",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "Conv1d",
     "Conv2d",
     "MaxPool2d",
     "Flatten",

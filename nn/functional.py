@@ -8,8 +8,11 @@ so that a PyTorch-style positional `weight` can never be mistaken for it.
 ([0.0, 2.0], [0.5, 0.5])
 """
 
+import numpy as np
+
 import autograd as ag
 from autograd import TensorNode
+from autograd.op import as_int
 
 
 def relu(input) -> TensorNode:
@@ -62,6 +65,40 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
     return ag.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> TensorNode:
+    """1-D cross-correlation of an (N, C, L) or (C, L) input with weight (out, in / groups, k), as PyTorch.
+
+    Computed by conv2d over a height of 1, so its gradients are conv2d's.
+
+    >>> import numpy as np
+    >>> conv1d(np.arange(5.0).reshape(1, 1, 5), np.array([[[1.0, -1.0]]]), stride=2).value.tolist()
+    [[[-1.0, -1.0]]]
+    """
+    where = "conv1d"
+    ndim = np.ndim(input.value if isinstance(input, TensorNode) else input)
+    if ndim not in (2, 3):
+        raise ValueError(f"{where}: input must have 3 dims (N, C, L) or 2 (C, L), got {ndim} dims")
+    if np.ndim(weight.value if isinstance(weight, TensorNode) else weight) != 3:
+        raise ValueError(f"{where}: weight must have 3 dims (out_channels, in_channels / groups, kernel_size)")
+    stride, padding, dilation = (
+        _single(where, name, v) for name, v in (("stride", stride), ("padding", padding), ("dilation", dilation))
+    )
+    x = ag.unsqueeze(input, -2)
+    if ndim == 2:
+        x = ag.unsqueeze(x, 0)
+    y = ag.conv2d(x, ag.unsqueeze(weight, -2), bias, (1, stride), (0, padding), (1, dilation), groups)
+    return ag.squeeze(y, (0, 2) if ndim == 2 else 2)
+
+
+def _single(where: str, name: str, value) -> int:
+    """An int setting of a 1-D layer, also given as a 1-tuple as PyTorch's modules store it."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{where}: {name} must be an int or a tuple of 1, got {value!r}")
+        (value,) = value
+    return value
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0) -> TensorNode:
     """Max over kernel windows of an NCHW input; stride defaults to the kernel size."""
     return ag.max_pool2d(input, kernel_size, stride, padding)
@@ -70,6 +107,44 @@ def max_pool2d(input, kernel_size, stride=None, padding=0) -> TensorNode:
 def avg_pool2d(input, kernel_size, stride=None, padding=0) -> TensorNode:
     """Mean over kernel windows of an NCHW input (zero padding counted); stride defaults to the kernel size."""
     return ag.avg_pool2d(input, kernel_size, stride, padding)
+
+
+def adaptive_avg_pool2d(input, output_size) -> TensorNode:
+    """Mean over windows that tile an (N, C, H, W) or (C, H, W) input into `output_size` (an int, or a pair
+    whose None keeps that size), as PyTorch: output row i averages input rows floor(i H / out) to
+    ceil((i + 1) H / out), so windows may overlap by one when out does not divide H.
+
+    (1, 1) is a mean over H and W (global average pooling); a size that divides the input is an avg_pool2d.
+
+    >>> import numpy as np
+    >>> adaptive_avg_pool2d(np.arange(6.0).reshape(1, 1, 2, 3), (1, 2)).value.tolist()
+    [[[[2.0, 3.0]]]]
+    """
+    where = "adaptive_avg_pool2d"
+    ndim = np.ndim(input.value if isinstance(input, TensorNode) else input)
+    if ndim not in (3, 4):
+        raise ValueError(f"{where}: input must have 4 dims (N, C, H, W) or 3 (C, H, W), got {ndim} dims")
+    sizes = np.shape(input.value if isinstance(input, TensorNode) else input)[-2:]
+    wanted = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(wanted) != 2:
+        raise ValueError(f"{where}: output_size must be an int or a pair, got {output_size!r}")
+    out = tuple(size if o is None else as_int(where, "output_size", o, 1) for o, size in zip(wanted, sizes))
+    if out == (1, 1):
+        return ag.mean(input, axis=(-2, -1), keepdims=True)
+    if sizes[0] % out[0] == 0 and sizes[1] % out[1] == 0:
+        x = ag.unsqueeze(input, 0) if ndim == 3 else input
+        y = ag.avg_pool2d(x, (sizes[0] // out[0], sizes[1] // out[1]))
+        return ag.squeeze(y, 0) if ndim == 3 else y
+    # A window is a rectangle, so its mean is the mean over its columns of the means over its rows.
+    x = input
+    for axis, (size, n) in zip((-2, -1), zip(sizes, out)):
+        parts = []
+        for i in range(n):
+            start, stop = (i * size) // n, -(-((i + 1) * size) // n)
+            index = (Ellipsis, slice(start, stop)) if axis == -1 else (Ellipsis, slice(start, stop), slice(None))
+            parts.append(ag.mean(ag.getitem(x, index), axis=axis, keepdims=True))
+        x = ag.concat(parts, axis=axis)
+    return x
 
 
 def batch_norm(

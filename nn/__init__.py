@@ -10,6 +10,7 @@ loading, and data-parallel training over MPI (distributed, parallel).
 
 from nn import data, datasets, distributed, functional, init, parallel, utils
 from nn.activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.attention import MultiheadAttention
 from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
@@ -50,6 +51,7 @@ __all__ = [
     "Flatten",
     "Identity",
     "Linear",
+    "MultiheadAttention",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "MSELoss",

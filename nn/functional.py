@@ -8,6 +8,8 @@ so that a PyTorch-style positional `weight` can never be mistaken for it.
 ([0.0, 2.0], [0.5, 0.5])
 """
 
+import math
+
 import numpy as np
 
 import autograd as ag
@@ -145,6 +147,78 @@ def adaptive_avg_pool2d(input, output_size) -> TensorNode:
             parts.append(ag.mean(ag.getitem(x, index), axis=axis, keepdims=True))
         x = ag.concat(parts, axis=axis)
     return x
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> TensorNode:
+    """softmax(query @ key^T * scale + mask) @ value over the last two axes, as PyTorch's.
+
+    Args:
+        query: (..., L, E); key: (..., S, E); value: (..., S, Ev). Leading axes broadcast.
+        attn_mask: broadcastable to (..., L, S): a bool mask says which keys each query may attend to
+            (True takes part), a float mask is added to the scores (-inf excludes).
+        dropout_p: dropout on the attention weights, applied whenever > 0 (as PyTorch: pass 0.0 in eval).
+        is_causal: query i attends to keys 0..i only (the top-left triangle); excludes attn_mask.
+        scale: defaults to 1 / sqrt(E).
+        enable_gqa: key and value may have fewer heads (axis -3) than query, each shared by a group of query heads.
+
+    A query that may attend to no key gets zeros, as in PyTorch's CPU kernels (not NaN).
+
+    >>> import numpy as np
+    >>> q = k = np.eye(2)[None]; v = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> scaled_dot_product_attention(q, k, v, is_causal=True).value[0, 0].tolist()
+    [1.0, 0.0]
+    """
+    where = "scaled_dot_product_attention"
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{where}: give attn_mask or is_causal=True, not both")
+    query, key, value = (x if isinstance(x, TensorNode) else ag.tensor(x) for x in (query, key, value))
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = (_repeat_heads(where, x, query.shape[-3]) for x in (key, value))
+    masks = [attn_mask] if attn_mask is not None else []
+    if is_causal:
+        masks.append(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
+    return attention(query, key, value, masks, dropout_p, scale)[0]
+
+
+def _repeat_heads(where: str, x: TensorNode, heads: int) -> TensorNode:
+    """(..., Hk, S, E) -> (..., heads, S, E), each of the Hk heads repeated heads / Hk times in a row."""
+    groups = x.shape[-3]
+    if heads % groups:
+        raise ValueError(f"{where}: enable_gqa needs query heads ({heads}) divisible by key heads ({groups})")
+    shape = (*x.shape[:-3], groups, heads // groups, *x.shape[-2:])
+    return ag.reshape(ag.expand(ag.unsqueeze(x, -3), shape), (*x.shape[:-3], heads, *x.shape[-2:]))
+
+
+def attention(query, key, value, masks: list, dropout_p: float = 0.0, scale: float | None = None) -> tuple:
+    """(softmax(q k^T * scale + masks) @ v, the weights): what scaled_dot_product_attention and
+    MultiheadAttention share. A bool mask keeps where True, a float mask is added; rows with no key left
+    get zero weights.
+    """
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = ag.matmul(query, ag.swapaxes(key, -2, -1)) * scale
+    excluded = np.array(-np.inf, dtype=scores.dtype)
+    for mask in masks:
+        array = mask.value if isinstance(mask, TensorNode) else np.asarray(mask)
+        scores = ag.where(array, scores, excluded) if array.dtype == bool else scores + mask
+    empty = np.all(scores.value == -np.inf, axis=-1, keepdims=True)
+    if empty.any():
+        # softmax of a row of -inf is NaN, and NaN times a zero gradient is NaN: give such rows uniform
+        # scores, then zero their weights.
+        weights = ag.where(empty, 0.0, ag.softmax(ag.where(empty, 0.0, scores), axis=-1))
+    else:
+        weights = ag.softmax(scores, axis=-1)
+    if dropout_p > 0.0:
+        weights = ag.dropout(weights, dropout_p, True)
+    return ag.matmul(weights, value), weights
 
 
 def batch_norm(

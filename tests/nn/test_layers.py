@@ -9,6 +9,20 @@ import optim
 
 F64 = np.float64
 
+
+class SelfAttention(nn.Module):
+    """MultiheadAttention of an input with itself, returning the output only: a one-input module for the table."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(4, 2, dtype=F64, **options)
+
+    def forward(self, x):
+        length = x.shape[1] if self.attention.batch_first else x.shape[0]
+        mask = np.triu(np.ones((length, length), bool), 1)
+        return self.attention(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
 # name -> (module factory, input shape); inputs are drawn N(0, 1), away from ReLU's kink and max ties.
 LAYER_SPECS = {
     "Linear": (lambda: nn.Linear(4, 3, dtype=F64), (5, 4)),
@@ -26,6 +40,8 @@ LAYER_SPECS = {
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 2, 5, 7)),
     "AdaptiveAvgPool2d-global": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 4, 5)),
     "AdaptiveAvgPool2d-divides-unbatched": (lambda: nn.AdaptiveAvgPool2d((2, None)), (3, 4, 5)),
+    "MultiheadAttention": (lambda: SelfAttention(batch_first=True), (2, 3, 4)),
+    "MultiheadAttention-no-bias": (lambda: SelfAttention(bias=False), (3, 2, 4)),
     "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 4, 4)),
     "MaxPool2d-padded": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (1, 2, 5, 5)),
     "AvgPool2d": (lambda: nn.AvgPool2d(2, stride=1, padding=1), (2, 2, 3, 4)),

@@ -1,0 +1,167 @@
+"""MultiheadAttention as PyTorch's: the query, key and value projected into heads, attended, and projected back.
+
+The attention itself is `nn.functional.attention`, which `scaled_dot_product_attention` uses too. Note the masks'
+opposite conventions, both PyTorch's: here a bool `attn_mask` or `key_padding_mask` is True where attention is
+NOT allowed, while scaled_dot_product_attention's bool mask is True where it is.
+"""
+
+import numpy as np
+
+import autograd as ag
+from autograd import TensorNode
+from autograd.op import as_int
+from nn import functional as F
+from nn import init
+from nn.linear import Linear
+from nn.module import Module, Parameter
+
+
+def _as_tensor(x) -> TensorNode:
+    return x if isinstance(x, TensorNode) else ag.tensor(x)
+
+
+def _allowed(where: str, name: str, mask, shape: tuple):
+    """A mask in scaled_dot_product_attention's convention (bool True = attend), reshaped to `shape`."""
+    if mask is None:
+        return None
+    array = mask.value if isinstance(mask, TensorNode) else np.asarray(mask)
+    if array.size != int(np.prod(shape)):
+        raise ValueError(
+            f"MultiheadAttention: {name} must have {int(np.prod(shape))} entries for {where}, got shape {array.shape}"
+        )
+    if array.dtype == bool:
+        return ~array.reshape(shape)
+    return ag.reshape(mask, shape) if isinstance(mask, TensorNode) else array.reshape(shape)
+
+
+class MultiheadAttention(Module):
+    """Attention over `num_heads` heads of embed_dim / num_heads features each, with PyTorch's parameters.
+
+    `in_proj_weight` (3 E, E) stacks the query, key and value projections and `in_proj_bias` (3 E,) their
+    biases; `out_proj` is a Linear(E, E). Initialized as PyTorch: xavier_uniform_ projections, zero biases.
+
+    forward(query, key, value) takes (L, N, E), (S, N, E), (S, N, E) inputs, or batch first (N, L, E) with
+    batch_first=True, or unbatched (L, E); it returns (output shaped like query, weights), the weights
+    (N, L, S) averaged over heads, (N, num_heads, L, S) with average_attn_weights=False, or None when
+    need_weights=False. Dropout acts on the weights in training mode.
+
+    Not supported (they raise NotImplementedError): add_bias_kv, add_zero_attn, and kdim or vdim other than
+    embed_dim. A query row whose keys are all masked out gets zeros, where PyTorch's need_weights path gives NaN.
+
+    >>> mha = MultiheadAttention(8, 2, batch_first=True)
+    >>> x = np.ones((3, 5, 8), np.float32)
+    >>> out, weights = mha(x, x, x); out.shape, weights.shape
+    ((3, 5, 8), (3, 5, 5))
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        dtype=np.float32,
+    ):
+        super().__init__()
+        where = "MultiheadAttention"
+        embed_dim = as_int(where, "embed_dim", embed_dim, 1)
+        num_heads = as_int(where, "num_heads", num_heads, 1)
+        if embed_dim % num_heads:
+            raise ValueError(f"{where}: embed_dim ({embed_dim}) must be divisible by num_heads, got {num_heads}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{where}: dropout must lie in [0, 1], got {dropout!r}")
+        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or vdim not in (None, embed_dim):
+            raise NotImplementedError(
+                f"{where}: add_bias_kv, add_zero_attn and kdim or vdim other than embed_dim are not supported, "
+                f"got add_bias_kv={add_bias_kv}, add_zero_attn={add_zero_attn}, kdim={kdim}, vdim={vdim}"
+            )
+        self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
+        self.kdim = self.vdim = embed_dim
+        self.dropout, self.batch_first = dropout, batch_first
+        self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+        self.register_parameter("in_proj_bias", Parameter(np.empty(3 * embed_dim, dtype=dtype)) if bias else None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.xavier_uniform_(self.in_proj_weight)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+
+    def _heads(self, x: TensorNode, part: int) -> TensorNode:
+        """Project (N, T, E) with the part-th third of in_proj and split it into heads (N, H, T, E / H)."""
+        rows = slice(part * self.embed_dim, (part + 1) * self.embed_dim)
+        weight = ag.getitem(self.in_proj_weight, rows)
+        bias = None if self.in_proj_bias is None else ag.getitem(self.in_proj_bias, rows)
+        n, t = x.shape[:2]
+        y = ag.reshape(F.linear(x, weight, bias), (n, t, self.num_heads, self.head_dim))
+        return ag.swapaxes(y, 1, 2)
+
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights: bool = True,
+        attn_mask=None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple:
+        """(attention output, weights or None); see the class docstring for shapes.
+
+        Args:
+            key_padding_mask: (N, S) or (S,) unbatched; bool True ignores that key, a float mask is added.
+            attn_mask: (L, S) or (N * num_heads, L, S); bool True forbids, a float mask is added.
+            is_causal: a hint that attn_mask is the causal mask, as in PyTorch (which needs the mask given).
+        """
+        where = "MultiheadAttention"
+        query, key, value = (_as_tensor(x) for x in (query, key, value))
+        if query.ndim not in (2, 3) or query.shape[-1] != self.embed_dim:
+            raise ValueError(
+                f"{where}: query must be (L, N, {self.embed_dim}), (N, L, {self.embed_dim}) with batch_first "
+                f"or (L, {self.embed_dim}), got shape {query.shape}"
+            )
+        if key.ndim != query.ndim or value.ndim != query.ndim or key.shape != value.shape[:-1] + key.shape[-1:]:
+            raise ValueError(f"{where}: key and value must be shaped alike, got {key.shape} and {value.shape}")
+        if is_causal and attn_mask is None:
+            raise RuntimeError(f"{where}: is_causal is a hint that attn_mask is causal; give the mask too")
+        batched = query.ndim == 3
+        if not batched:
+            query, key, value = (ag.unsqueeze(x, 0) for x in (query, key, value))
+        elif not self.batch_first:
+            query, key, value = (ag.swapaxes(x, 0, 1) for x in (query, key, value))
+        n, length, source = query.shape[0], query.shape[1], key.shape[1]
+        heads = self.num_heads
+        mask_shape = (n, heads, length, source) if np.ndim(_value(attn_mask)) == 3 else (length, source)
+        masks = [
+            m
+            for m in (
+                _allowed(f"query length {length} and key length {source}", "attn_mask", attn_mask, mask_shape),
+                _allowed(f"batch {n} and key length {source}", "key_padding_mask", key_padding_mask, (n, 1, 1, source)),
+            )
+            if m is not None
+        ]
+        dropout = self.dropout if self.training else 0.0
+        q, k, v = self._heads(query, 0), self._heads(key, 1), self._heads(value, 2)
+        out, weights = F.attention(q, k, v, masks, dropout)
+        out = self.out_proj(ag.reshape(ag.swapaxes(out, 1, 2), (n, length, self.embed_dim)))
+        if not batched:
+            out = ag.squeeze(out, 0)
+        elif not self.batch_first:
+            out = ag.swapaxes(out, 0, 1)
+        if not need_weights:
+            return out, None
+        if average_attn_weights:
+            weights = ag.mean(weights, axis=1)
+        return out, (ag.squeeze(weights, 0) if not batched else weights)
+
+
+def _value(x):
+    return x.value if isinstance(x, TensorNode) else x

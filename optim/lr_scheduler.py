@@ -73,9 +73,17 @@ class LRScheduler:
     def _current(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    # An attribute holding a list whose entries save and load their own state (SequentialLR's schedulers,
+    # LambdaLR's lambdas), through `_save_entry` and `_load_entry`.
+    _entries: str | None = None
+
     def state_dict(self) -> dict:
         """Every attribute but the optimizer: numbers, strings and (copied) lists of numbers."""
-        return {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k != "optimizer"}
+        skip = ("optimizer", self._entries)
+        state = {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k not in skip}
+        if self._entries:
+            state[self._entries] = [self._save_entry(entry) for entry in getattr(self, self._entries)]
+        return state
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore the attributes saved by `state_dict()` (also after a trip through `nn.save`).
@@ -83,15 +91,37 @@ class LRScheduler:
         Raises:
             ValueError: the saved attributes are not this scheduler's (another schedule saved them).
         """
+        where = f"{type(self).__name__}.load_state_dict"
         own = sorted(k for k in vars(self) if k != "optimizer")
         if sorted(state_dict, key=str) != own:
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the attributes {own} expected, got {list(state_dict)}, "
-                f"so another scheduler saved them"
+                f"{where}: the attributes {own} expected, got {list(state_dict)}, so another scheduler saved them"
             )
+        entries = getattr(self, self._entries) if self._entries else []
+        saved = _saved_list(state_dict[self._entries]) if self._entries else []
+        if len(saved) != len(entries):
+            raise ValueError(f"{where}: {self._entries} must have {len(entries)} entries, got {len(saved)}")
         for key, value in state_dict.items():
-            value = plain(value)
-            setattr(self, key, list(value) if isinstance(value, tuple) else value)
+            if key != self._entries:
+                value = plain(value)
+                setattr(self, key, list(value) if isinstance(value, tuple) else value)
+        for entry, entry_state in zip(entries, saved, strict=True):
+            self._load_entry(entry, entry_state)
+
+    def _save_entry(self, entry):
+        raise NotImplementedError
+
+    def _load_entry(self, entry, state) -> None:
+        raise NotImplementedError
+
+
+def _saved_list(value) -> list:
+    """A list saved in a state dict, back as a list: also from an object array or a {"0": ..., "1": ...} dict."""
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=int)]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _saved_list(value.item())
+    return list(value)
 
 
 class StepLR(LRScheduler):
@@ -247,15 +277,6 @@ class LinearLR(LRScheduler):
         return [base * factor for base in self.base_lrs]
 
 
-def _saved_list(value) -> list:
-    """A list saved in a state dict, back as a list: also from an object array or a {"0": ..., "1": ...} dict."""
-    if isinstance(value, dict):
-        return [value[k] for k in sorted(value, key=int)]
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return _saved_list(value.item())
-    return list(value)
-
-
 class LambdaLR(LRScheduler):
     """Set the lr of each group to its initial lr times `lr_lambda(epoch)`.
 
@@ -271,6 +292,8 @@ class LambdaLR(LRScheduler):
     [0.25, 0.5, 0.75, 1.0]
     """
 
+    _entries = "lr_lambdas"
+
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]]):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"LambdaLR: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
@@ -285,24 +308,12 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
 
-    def state_dict(self) -> dict:
-        """The attributes as the base class saves them; lr_lambdas as the `__dict__` of callable objects, else None."""
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(vars(fn)) for fn in self.lr_lambdas]
-        return state
+    def _save_entry(self, fn) -> dict | None:
+        return None if isinstance(fn, types.FunctionType) else dict(vars(fn))
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        saved = _saved_list(state.pop("lr_lambdas", ()))
-        if len(saved) != len(self.lr_lambdas):
-            raise ValueError(
-                f"LambdaLR.load_state_dict: lr_lambdas for {len(self.lr_lambdas)} groups expected, got {len(saved)}"
-            )
-        lambdas = self.lr_lambdas
-        super().load_state_dict({**state, "lr_lambdas": lambdas})
-        for fn, attributes in zip(lambdas, saved, strict=True):
-            if attributes is not None:
-                vars(fn).update(attributes)
+    def _load_entry(self, fn, attributes) -> None:
+        if attributes is not None:
+            vars(fn).update(attributes)
 
 
 class SequentialLR(LRScheduler):
@@ -321,6 +332,8 @@ class SequentialLR(LRScheduler):
     >>> lrs
     [0.25, 0.5, 0.75, 1.0, 0.5, 0.0]
     """
+
+    _entries = "_schedulers"
 
     def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int]):
         where = "SequentialLR"
@@ -377,23 +390,11 @@ class SequentialLR(LRScheduler):
             "put it first in the enclosing list"
         )
 
-    def state_dict(self) -> dict:
-        """Its own attributes, and under "_schedulers" the state dict of each scheduler."""
-        state = {k: v for k, v in super().state_dict().items() if k != "_schedulers"}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
+    def _save_entry(self, scheduler: LRScheduler) -> dict:
+        return scheduler.state_dict()
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        saved = _saved_list(state.pop("_schedulers", ()))
-        if len(saved) != len(self._schedulers):
-            raise ValueError(
-                f"SequentialLR.load_state_dict: states of {len(self._schedulers)} schedulers expected, got {len(saved)}"
-            )
-        schedulers = self._schedulers
-        super().load_state_dict({**state, "_schedulers": schedulers})
-        for scheduler, scheduler_state in zip(schedulers, saved, strict=True):
-            scheduler.load_state_dict(scheduler_state)
+    def _load_entry(self, scheduler: LRScheduler, state: dict) -> None:
+        scheduler.load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):

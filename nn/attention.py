@@ -38,15 +38,17 @@ class MultiheadAttention(Module):
     """Attention over `num_heads` heads of embed_dim / num_heads features each, with PyTorch's parameters.
 
     `in_proj_weight` (3 E, E) stacks the query, key and value projections and `in_proj_bias` (3 E,) their
-    biases; `out_proj` is a Linear(E, E). Initialized as PyTorch: xavier_uniform_ projections, zero biases.
+    biases; with `kdim` or `vdim` features in key or value, `q_proj_weight` (E, E), `k_proj_weight` (E, kdim)
+    and `v_proj_weight` (E, vdim) replace in_proj_weight. `out_proj` is a Linear(E, E). Initialized as
+    PyTorch: xavier_uniform_ projections, zero biases.
 
     forward(query, key, value) takes (L, N, E), (S, N, E), (S, N, E) inputs, or batch first (N, L, E) with
     batch_first=True, or unbatched (L, E); it returns (output shaped like query, weights), the weights
     (N, L, S) averaged over heads, (N, num_heads, L, S) with average_attn_weights=False, or None when
     need_weights=False. Dropout acts on the weights in training mode.
 
-    Not supported (they raise NotImplementedError): add_bias_kv, add_zero_attn, and kdim or vdim other than
-    embed_dim. A query row whose keys are all masked out gets zeros, where PyTorch's need_weights path gives NaN.
+    Not supported (they raise NotImplementedError): add_bias_kv and add_zero_attn. A query row whose keys
+    are all masked out gets zeros, where PyTorch's need_weights path gives NaN.
 
     >>> mha = MultiheadAttention(8, 2, batch_first=True)
     >>> x = np.ones((3, 5, 8), np.float32)
@@ -75,29 +77,44 @@ class MultiheadAttention(Module):
             raise ValueError(f"{where}: embed_dim ({embed_dim}) must be divisible by num_heads, got {num_heads}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{where}: dropout must lie in [0, 1], got {dropout!r}")
-        if add_bias_kv or add_zero_attn or kdim not in (None, embed_dim) or vdim not in (None, embed_dim):
+        if add_bias_kv or add_zero_attn:
             raise NotImplementedError(
-                f"{where}: add_bias_kv, add_zero_attn and kdim or vdim other than embed_dim are not supported, "
-                f"got add_bias_kv={add_bias_kv}, add_zero_attn={add_zero_attn}, kdim={kdim}, vdim={vdim}"
+                f"{where}: add_bias_kv and add_zero_attn are not supported, "
+                f"got add_bias_kv={add_bias_kv}, add_zero_attn={add_zero_attn}"
             )
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
-        self.kdim = self.vdim = embed_dim
+        self.kdim = embed_dim if kdim is None else as_int(where, "kdim", kdim, 1)
+        self.vdim = embed_dim if vdim is None else as_int(where, "vdim", vdim, 1)
         self.dropout, self.batch_first = dropout, batch_first
-        self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+        # As PyTorch: one stacked (3 E, E) projection when key and value have embed_dim features, else three.
+        self._qkv_same_embed_dim = self.kdim == self.vdim == embed_dim
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+        else:
+            for name, features in (("q", embed_dim), ("k", self.kdim), ("v", self.vdim)):
+                self.register_parameter(f"{name}_proj_weight", Parameter(np.empty((embed_dim, features), dtype=dtype)))
+            self.register_parameter("in_proj_weight", None)
         self.register_parameter("in_proj_bias", Parameter(np.empty(3 * embed_dim, dtype=dtype)) if bias else None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for weight in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
 
     def _heads(self, x: TensorNode, part: int) -> TensorNode:
-        """Project (N, T, E) with the part-th third of in_proj and split it into heads (N, H, T, E / H)."""
+        """Project (N, T, features) with the part-th third of in_proj and split it into heads (N, H, T, E / H)."""
         rows = slice(part * self.embed_dim, (part + 1) * self.embed_dim)
-        weight = ag.getitem(self.in_proj_weight, rows)
+        if self._qkv_same_embed_dim:
+            weight = ag.getitem(self.in_proj_weight, rows)
+        else:
+            weight = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[part]
         bias = None if self.in_proj_bias is None else ag.getitem(self.in_proj_bias, rows)
         n, t = x.shape[:2]
         y = ag.reshape(F.linear(x, weight, bias), (n, t, self.num_heads, self.head_dim))
@@ -128,8 +145,13 @@ class MultiheadAttention(Module):
                 f"{where}: query must be (L, N, {self.embed_dim}), (N, L, {self.embed_dim}) with batch_first "
                 f"or (L, {self.embed_dim}), got shape {query.shape}"
             )
-        if key.ndim != query.ndim or value.ndim != query.ndim or key.shape != value.shape[:-1] + key.shape[-1:]:
+        if key.ndim != query.ndim or value.ndim != query.ndim or key.shape[:-1] != value.shape[:-1]:
             raise ValueError(f"{where}: key and value must be shaped alike, got {key.shape} and {value.shape}")
+        if key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
+            raise ValueError(
+                f"{where}: key and value must have kdim={self.kdim} and vdim={self.vdim} features, "
+                f"got shapes {key.shape} and {value.shape}"
+            )
         if is_causal and attn_mask is None:
             raise RuntimeError(f"{where}: is_causal is a hint that attn_mask is causal; give the mask too")
         batched = query.ndim == 3

@@ -104,6 +104,8 @@ MHA_CASES = {
             key_padding_mask=np.where([[False, False, True, False, True], [False] * 5], -np.inf, 0.0),
         ),
     ),
+    "kdim-vdim-batch-first": (dict(kdim=3, vdim=5, batch_first=True), [(2, 4, E), (2, 5, 3), (2, 5, 5)], dict()),
+    "vdim-no-bias-unbatched": (dict(vdim=4, bias=False), [(3, E), (5, E), (5, 4)], dict()),
     "bool-padding-no-weights": (
         dict(batch_first=True),
         [(2, 3, E), (2, 5, E), (2, 5, E)],
@@ -172,7 +174,12 @@ def test_multihead_attention_dropout_acts_in_training_only():
     "make, error, message",
     [
         (lambda: nn.MultiheadAttention(6, 4), ValueError, r"embed_dim \(6\) must be divisible by num_heads, got 4"),
-        (lambda: nn.MultiheadAttention(6, 2, kdim=3), NotImplementedError, "kdim or vdim other than embed_dim"),
+        (lambda: nn.MultiheadAttention(6, 2, add_zero_attn=True), NotImplementedError, "add_zero_attn"),
+        (
+            lambda: nn.MultiheadAttention(4, 2, kdim=3)(np.zeros((3, 1, 4)), *[np.zeros((2, 1, 4))] * 2),
+            ValueError,
+            "key and value must have kdim=3 and vdim=4 features",
+        ),
         (lambda: nn.MultiheadAttention(6, 2, add_bias_kv=True), NotImplementedError, "add_bias_kv"),
         (
             lambda: nn.MultiheadAttention(4, 2)(*[np.zeros((3, 1, 4))] * 3, is_causal=True),

@@ -51,7 +51,14 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _ntuple(where, "kernel_size", kernel_size, 1, self.dims)
         self.stride = _ntuple(where, "stride", stride, 1, self.dims)
-        self.padding = _ntuple(where, "padding", padding, 0, self.dims)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{where}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and self.stride != (1,) * self.dims:
+                raise ValueError(f"{where}: padding='same' needs stride 1, got stride={self.stride}")
+            self.padding = padding
+        else:
+            self.padding = _ntuple(where, "padding", padding, 0, self.dims)
         self.dilation = _ntuple(where, "dilation", dilation, 1, self.dims)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(np.empty(shape, dtype=dtype))

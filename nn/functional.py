@@ -15,6 +15,7 @@ import numpy as np
 import autograd as ag
 from autograd import TensorNode
 from autograd.op import as_int
+from autograd.ops.conv import pair
 
 
 def relu(input) -> TensorNode:
@@ -63,12 +64,36 @@ def linear(input, weight, bias=None) -> TensorNode:
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> TensorNode:
-    """2-D cross-correlation of an NCHW input with weight (out, in / groups, kH, kW), as PyTorch."""
+    """2-D cross-correlation of an NCHW input with weight (out, in / groups, kH, kW), as PyTorch.
+
+    `padding` may also be "valid" (none) or "same" (stride 1 only: the output keeps the input's size; an
+    odd total padding puts the extra row or column at the bottom or right, as PyTorch).
+    """
+    if isinstance(padding, str):
+        kernel = np.shape(weight.value if isinstance(weight, TensorNode) else weight)[-2:]
+        input, padding = _string_padding("conv2d", input, kernel, padding, stride, dilation)
     return ag.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def _string_padding(where: str, x, kernel: tuple, padding: str, stride, dilation) -> tuple:
+    """(input, padding pair) for padding "valid" or "same", the input padded when "same" needs one more."""
+    if padding == "valid":
+        return x, (0, 0)
+    if padding != "same":
+        raise ValueError(f"{where}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if pair(where, "stride", stride, 1) != (1, 1):
+        raise ValueError(f"{where}: padding='same' needs stride 1, got stride={stride!r}")
+    totals = [d * (k - 1) for k, d in zip(kernel, pair(where, "dilation", dilation, 1))]
+    before = tuple(total // 2 for total in totals)
+    after = [total - b for total, b in zip(totals, before)]
+    if after != list(before):
+        x = ag.pad(x, ((0, 0), (0, 0), (0, after[0] - before[0]), (0, after[1] - before[1])))
+    return x, before
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1) -> TensorNode:
-    """1-D cross-correlation of an (N, C, L) or (C, L) input with weight (out, in / groups, k), as PyTorch.
+    """1-D cross-correlation of an (N, C, L) or (C, L) input with weight (out, in / groups, k), as PyTorch;
+    `padding` may be "valid" or "same" as in conv2d.
 
     Computed by conv2d over a height of 1, so its gradients are conv2d's.
 
@@ -82,13 +107,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         raise ValueError(f"{where}: input must have 3 dims (N, C, L) or 2 (C, L), got {ndim} dims")
     if np.ndim(weight.value if isinstance(weight, TensorNode) else weight) != 3:
         raise ValueError(f"{where}: weight must have 3 dims (out_channels, in_channels / groups, kernel_size)")
-    stride, padding, dilation = (
-        _single(where, name, v) for name, v in (("stride", stride), ("padding", padding), ("dilation", dilation))
-    )
+    stride, dilation = _single(where, "stride", stride), _single(where, "dilation", dilation)
+    padding = padding if isinstance(padding, str) else (0, _single(where, "padding", padding))
     x = ag.unsqueeze(input, -2)
     if ndim == 2:
         x = ag.unsqueeze(x, 0)
-    y = ag.conv2d(x, ag.unsqueeze(weight, -2), bias, (1, stride), (0, padding), (1, dilation), groups)
+    y = conv2d(x, ag.unsqueeze(weight, -2), bias, (1, stride), padding, (1, dilation), groups)
     return ag.squeeze(y, (0, 2) if ndim == 2 else 2)
 
 

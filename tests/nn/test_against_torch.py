@@ -58,6 +58,24 @@ SPECS = {
         (3, 10),
         True,
     ),
+    "Conv1d-same-even-kernel": (
+        lambda: nn.Conv1d(2, 3, 4, padding="same", dilation=1, dtype=F64),
+        lambda: torch.nn.Conv1d(2, 3, 4, padding="same", dilation=1, dtype=T64),
+        (2, 2, 7),
+        True,
+    ),
+    "Conv1d-valid": (
+        lambda: nn.Conv1d(2, 3, 3, stride=2, padding="valid", dtype=F64),
+        lambda: torch.nn.Conv1d(2, 3, 3, stride=2, padding="valid", dtype=T64),
+        (2, 2, 8),
+        True,
+    ),
+    "Conv2d-same-dilated": (
+        lambda: nn.Conv2d(2, 4, (3, 4), padding="same", dilation=(2, 1), groups=2, dtype=F64),
+        lambda: torch.nn.Conv2d(2, 4, (3, 4), padding="same", dilation=(2, 1), groups=2, dtype=T64),
+        (2, 2, 6, 5),
+        True,
+    ),
     "AdaptiveAvgPool2d-uneven": (
         lambda: nn.AdaptiveAvgPool2d((3, 4)),
         lambda: torch.nn.AdaptiveAvgPool2d((3, 4)),
@@ -149,6 +167,7 @@ SPECS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # torch's note on its own copy
 @pytest.mark.parametrize("name", SPECS)
 def test_forward_backward_and_state_match_pytorch(name):
     make, make_torch, shape, training = SPECS[name]
@@ -320,6 +339,8 @@ def test_reprs_match_pytorch_where_the_options_agree():
         return lib.Sequential(
             lib.Conv1d(3, 8, 3, stride=2, padding=1, dilation=3, groups=1, dtype=dtype),
             lib.Conv1d(4, 8, (5,), groups=4, bias=False, dtype=dtype),
+            lib.Conv1d(4, 8, 4, padding="same", dtype=dtype),
+            lib.Conv2d(4, 8, 3, padding="valid", dtype=dtype),
             lib.Conv2d(3, 8, 3, padding=1, dtype=dtype),
             lib.Conv2d(8, 8, (3, 5), stride=2, dilation=2, groups=2, bias=False, dtype=dtype),
             lib.Sequential(lib.ReLU(), lib.LeakyReLU(0.2), lib.ELU(), lib.Sigmoid(), lib.Tanh()),

@@ -37,6 +37,7 @@ LAYER_SPECS = {
         lambda: nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2, bias=False, dtype=F64),
         (4, 9),
     ),
+    "Conv2d-same": (lambda: nn.Conv2d(2, 2, (2, 3), padding="same", dtype=F64), (1, 2, 4, 4)),
     "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 2, 5, 7)),
     "AdaptiveAvgPool2d-global": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 4, 5)),
     "AdaptiveAvgPool2d-divides-unbatched": (lambda: nn.AdaptiveAvgPool2d((2, None)), (3, 4, 5)),
@@ -222,6 +223,15 @@ def test_functional_wrappers_map_dim_to_axis_and_match_the_modules():
         (lambda: nn.Conv1d(2, 2, (3, 3)), r"Conv1d: kernel_size must be an int >= 1 or a tuple of 1, got \(3, 3\)"),
         (lambda: nn.Conv1d(3, 4, 3, groups=2), r"Conv1d: in_channels \(3\) and out_channels \(4\) must be divisible"),
         (lambda: nn.Conv1d(2, 2, 3)(np.zeros((1, 2, 3, 4))), r"conv1d: input must have 3 dims \(N, C, L\) or 2"),
+        (
+            lambda: nn.Conv1d(2, 2, 3, stride=2, padding="same"),
+            r"Conv1d: padding='same' needs stride 1, got stride=\(2,\)",
+        ),
+        (lambda: nn.Conv2d(2, 2, 3, padding="full"), "Conv2d: padding must be an int, a tuple, 'valid' or 'same'"),
+        (
+            lambda: nn.functional.conv2d(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), stride=2, padding="same"),
+            "stride 1",
+        ),
         (lambda: nn.AdaptiveAvgPool2d(0), "AdaptiveAvgPool2d: output_size must be an int >= 1"),
         (lambda: nn.AdaptiveAvgPool2d((1, 2, 3)), "AdaptiveAvgPool2d: output_size must be an int or a pair"),
         (lambda: nn.AdaptiveAvgPool2d(2)(np.zeros((2, 2))), r"adaptive_avg_pool2d: input must have 4 dims"),

@@ -160,6 +160,8 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             query, key, value = (ag.swapaxes(x, 0, 1) for x in (query, key, value))
         n, length, source = query.shape[0], query.shape[1], key.shape[1]
+        if key.shape[0] != n:
+            raise ValueError(f"{where}: query and key must have the same batch size, got {n} and {key.shape[0]}")
         heads = self.num_heads
         mask_shape = (n, heads, length, source) if np.ndim(_value(attn_mask)) == 3 else (length, source)
         masks = [

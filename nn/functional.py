@@ -232,7 +232,10 @@ def attention(query, key, value, masks: list, dropout_p: float = 0.0, scale: flo
     excluded = np.array(-np.inf, dtype=scores.dtype)
     for mask in masks:
         array = mask.value if isinstance(mask, TensorNode) else np.asarray(mask)
-        scores = ag.where(array, scores, excluded) if array.dtype == bool else scores + mask
+        if array.dtype == bool:
+            scores = ag.where(array, scores, excluded)
+        else:  # a float64 mask must not turn float32 scores into float64
+            scores = scores + (mask if isinstance(mask, TensorNode) else array.astype(scores.dtype, copy=False))
     empty = np.all(scores.value == -np.inf, axis=-1, keepdims=True)
     if empty.any():
         # softmax of a row of -inf is NaN, and NaN times a zero gradient is NaN: give such rows uniform

@@ -68,6 +68,10 @@ def test_sdpa_gradients_match_finite_differences_through_a_masked_row():
 def test_sdpa_keeps_float32_and_drops_weights_with_dropout():
     q, k, v = (a.astype(np.float32) for a in _inputs((2, 4, 3), (2, 5, 3), (2, 5, 3)))
     assert F.scaled_dot_product_attention(q, k, v, attn_mask=_bool_mask((4, 5))).dtype == np.float32
+    assert F.scaled_dot_product_attention(q, k, v, attn_mask=np.zeros((4, 5))).dtype == np.float32
+    mha = nn.MultiheadAttention(3, 1, batch_first=True)
+    out, weights = mha(q, k, v, attn_mask=np.zeros((4, 5)), key_padding_mask=np.zeros((2, 5)))
+    assert out.dtype == weights.dtype == np.float32
     assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).value.any()
     ag.manual_seed(0)
     dropped = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).value
@@ -187,6 +191,11 @@ def test_multihead_attention_dropout_acts_in_training_only():
             "give the mask",
         ),
         (lambda: nn.MultiheadAttention(4, 2)(*[np.zeros((3, 1, 5))] * 3), ValueError, r"query must be \(L, N, 4\)"),
+        (
+            lambda: nn.MultiheadAttention(4, 2)(np.zeros((3, 2, 4)), *[np.zeros((3, 1, 4))] * 2),
+            ValueError,
+            "the same batch size, got 2 and 1",
+        ),
         (
             lambda: nn.MultiheadAttention(4, 2)(*[np.zeros((3, 1, 4))] * 3, attn_mask=np.zeros((2, 3), bool)),
             ValueError,

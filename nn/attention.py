@@ -47,8 +47,9 @@ class MultiheadAttention(Module):
     (N, L, S) averaged over heads, (N, num_heads, L, S) with average_attn_weights=False, or None when
     need_weights=False. Dropout acts on the weights in training mode.
 
-    Not supported (they raise NotImplementedError): add_bias_kv and add_zero_attn. A query row whose keys
-    are all masked out gets zeros, where PyTorch's need_weights path gives NaN.
+    add_bias_kv appends the learned `bias_k` and `bias_v` (1, 1, E) to every key and value sequence, and
+    add_zero_attn a zero key and value to every head, both open to every query. A query row whose keys are
+    all masked out gets zeros, where PyTorch's need_weights path gives NaN.
 
     >>> mha = MultiheadAttention(8, 2, batch_first=True)
     >>> x = np.ones((3, 5, 8), np.float32)
@@ -77,11 +78,6 @@ class MultiheadAttention(Module):
             raise ValueError(f"{where}: embed_dim ({embed_dim}) must be divisible by num_heads, got {num_heads}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{where}: dropout must lie in [0, 1], got {dropout!r}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(
-                f"{where}: add_bias_kv and add_zero_attn are not supported, "
-                f"got add_bias_kv={add_bias_kv}, add_zero_attn={add_zero_attn}"
-            )
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else as_int(where, "kdim", kdim, 1)
         self.vdim = embed_dim if vdim is None else as_int(where, "vdim", vdim, 1)
@@ -96,6 +92,9 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_weight", None)
         self.register_parameter("in_proj_bias", Parameter(np.empty(3 * embed_dim, dtype=dtype)) if bias else None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        for name in ("bias_k", "bias_v"):
+            self.register_parameter(name, Parameter(np.empty((1, 1, embed_dim), dtype=dtype)) if add_bias_kv else None)
+        self.add_zero_attn = add_zero_attn
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -107,18 +106,28 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
-    def _heads(self, x: TensorNode, part: int) -> TensorNode:
-        """Project (N, T, features) with the part-th third of in_proj and split it into heads (N, H, T, E / H)."""
+    def _heads(self, x: TensorNode, part: int, extra: TensorNode | None = None) -> TensorNode:
+        """Project (N, T, features) with the part-th third of in_proj, append `extra` (1, 1, E) to every
+        sequence when given (add_bias_kv), and split into heads (N, H, T, E / H), zeros appended with add_zero_attn.
+        """
         rows = slice(part * self.embed_dim, (part + 1) * self.embed_dim)
         if self._qkv_same_embed_dim:
             weight = ag.getitem(self.in_proj_weight, rows)
         else:
             weight = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)[part]
         bias = None if self.in_proj_bias is None else ag.getitem(self.in_proj_bias, rows)
-        n, t = x.shape[:2]
-        y = ag.reshape(F.linear(x, weight, bias), (n, t, self.num_heads, self.head_dim))
-        return ag.swapaxes(y, 1, 2)
+        y = F.linear(x, weight, bias)
+        if extra is not None:
+            y = ag.concat([y, ag.expand(extra, (y.shape[0], 1, self.embed_dim))], axis=1)
+        n, t = y.shape[:2]
+        y = ag.swapaxes(ag.reshape(y, (n, t, self.num_heads, self.head_dim)), 1, 2)
+        if part and self.add_zero_attn:
+            y = ag.pad(y, ((0, 0), (0, 0), (0, 1), (0, 0)))
+        return y
 
     def forward(
         self,
@@ -172,8 +181,11 @@ class MultiheadAttention(Module):
             )
             if m is not None
         ]
+        # The keys that add_bias_kv and add_zero_attn append are open to every query.
+        extra = (self.bias_k is not None) + self.add_zero_attn
+        masks = [_open_columns(mask, extra) for mask in masks] if extra else masks
         dropout = self.dropout if self.training else 0.0
-        q, k, v = self._heads(query, 0), self._heads(key, 1), self._heads(value, 2)
+        q, k, v = self._heads(query, 0), self._heads(key, 1, self.bias_k), self._heads(value, 2, self.bias_v)
         out, weights = F.attention(q, k, v, masks, dropout)
         out = self.out_proj(ag.reshape(ag.swapaxes(out, 1, 2), (n, length, self.embed_dim)))
         if not batched:
@@ -185,6 +197,14 @@ class MultiheadAttention(Module):
         if average_attn_weights:
             weights = ag.mean(weights, axis=1)
         return out, (ag.squeeze(weights, 0) if not batched else weights)
+
+
+def _open_columns(mask, extra: int):
+    """`mask` with `extra` more keys along its last axis, open to every query (True, or 0 added)."""
+    widths = ((0, 0),) * (np.ndim(_value(mask)) - 1) + ((0, extra),)
+    if isinstance(mask, TensorNode):
+        return ag.pad(mask, widths)
+    return np.pad(mask, widths, constant_values=mask.dtype == bool)
 
 
 def _value(x):

@@ -110,6 +110,21 @@ MHA_CASES = {
     ),
     "kdim-vdim-batch-first": (dict(kdim=3, vdim=5, batch_first=True), [(2, 4, E), (2, 5, 3), (2, 5, 5)], dict()),
     "vdim-no-bias-unbatched": (dict(vdim=4, bias=False), [(3, E), (5, E), (5, 4)], dict()),
+    "bias-kv-zero-attn-masked": (
+        dict(add_bias_kv=True, add_zero_attn=True),
+        [(4, 2, E), (5, 2, E), (5, 2, E)],
+        dict(
+            attn_mask=~np.tril(np.ones((4, 5), bool)),
+            key_padding_mask=np.array([[False, False, True, False, True], [False] * 5]),
+            average_attn_weights=False,
+        ),
+    ),
+    "bias-kv-float-mask-batch-first": (
+        dict(add_bias_kv=True, batch_first=True, kdim=4),
+        [(2, 3, E), (2, 5, 4), (2, 5, E)],
+        dict(attn_mask=np.random.default_rng(6).normal(size=(3, 5))),
+    ),
+    "zero-attn-unbatched": (dict(add_zero_attn=True), [(3, E), (4, E), (4, E)], dict()),
     "bool-padding-no-weights": (
         dict(batch_first=True),
         [(2, 3, E), (2, 5, E), (2, 5, E)],
@@ -178,13 +193,11 @@ def test_multihead_attention_dropout_acts_in_training_only():
     "make, error, message",
     [
         (lambda: nn.MultiheadAttention(6, 4), ValueError, r"embed_dim \(6\) must be divisible by num_heads, got 4"),
-        (lambda: nn.MultiheadAttention(6, 2, add_zero_attn=True), NotImplementedError, "add_zero_attn"),
         (
             lambda: nn.MultiheadAttention(4, 2, kdim=3)(np.zeros((3, 1, 4)), *[np.zeros((2, 1, 4))] * 2),
             ValueError,
             "key and value must have kdim=3 and vdim=4 features",
         ),
-        (lambda: nn.MultiheadAttention(6, 2, add_bias_kv=True), NotImplementedError, "add_bias_kv"),
         (
             lambda: nn.MultiheadAttention(4, 2)(*[np.zeros((3, 1, 4))] * 3, is_causal=True),
             RuntimeError,

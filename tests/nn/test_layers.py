@@ -43,6 +43,7 @@ LAYER_SPECS = {
     "AdaptiveAvgPool2d-divides-unbatched": (lambda: nn.AdaptiveAvgPool2d((2, None)), (3, 4, 5)),
     "MultiheadAttention": (lambda: SelfAttention(batch_first=True), (2, 3, 4)),
     "MultiheadAttention-no-bias": (lambda: SelfAttention(bias=False), (3, 2, 4)),
+    "MultiheadAttention-bias-kv-zero-attn": (lambda: SelfAttention(add_bias_kv=True, add_zero_attn=True), (3, 2, 4)),
     "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 4, 4)),
     "MaxPool2d-padded": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (1, 2, 5, 5)),
     "AvgPool2d": (lambda: nn.AvgPool2d(2, stride=1, padding=1), (2, 2, 3, 4)),

@@ -10,7 +10,8 @@ loading, and data-parallel training over MPI (distributed, parallel).
 
 from nn import data, datasets, distributed, functional, init, parallel, utils
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
-from nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from nn.attention import MultiheadAttention
+from nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from nn.linear import Flatten, Identity, Linear
 from nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, MultiMarginLoss, NLLLoss
 from nn.module import IncompatibleKeys, Module, ModuleList, Parameter, RemovableHandle, Sequential
@@ -48,12 +49,15 @@ __all__ = [
     "Tanh",
     "load",
     "save",
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
+    "Conv1d",
     "Conv2d",
     "MaxPool2d",
     "Flatten",
     "Identity",
     "Linear",
+    "MultiheadAttention",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "MSELoss",

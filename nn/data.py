@@ -1,5 +1,5 @@
-"""Minibatches: batches() and train_val_split() over numpy arrays; Dataset, TensorDataset, DataLoader and
-DistributedSampler as PyTorch spells them, so a loop written for torch.utils.data reads the same here.
+"""Minibatches: batches() and train_val_split() over numpy arrays; Dataset, TensorDataset, Subset, random_split,
+DataLoader and DistributedSampler as PyTorch spells them, so a loop written for torch.utils.data reads the same here.
 
     loader = DataLoader(TensorDataset(X, y), batch_size=64, sampler=DistributedSampler(len(X)))
     for epoch in range(epochs):
@@ -192,18 +192,76 @@ class DistributedSampler:
         return self.num_samples
 
 
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order, as torch.utils.data.Subset.
+
+    >>> part = Subset(TensorDataset(np.arange(5) * 10), [4, 0])
+    >>> len(part), part[0][0].item(), [s[0].item() for s in part[[1, 0]]]
+    (2, 40, [0, 40])
+    """
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(np.asarray(indices, dtype=np.int64).reshape(-1).tolist())
+
+    def __getitem__(self, index):
+        if isinstance(index, (list, np.ndarray)):
+            return [self.dataset[self.indices[i]] for i in np.asarray(index).tolist()]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator: int | np.random.Generator | None = None) -> list[Subset]:
+    """Split `dataset` into disjoint random Subsets of the given lengths, as torch.utils.data.random_split.
+
+    `lengths` are counts summing to len(dataset), or fractions summing to 1: each split then gets
+    floor(n * fraction) samples and the remainder goes one by one to the first splits, as in PyTorch. The
+    permutation is numpy's (from `generator`: a Generator, an int seed, or None for the engine's
+    generator), so the samples drawn differ from torch's; the lengths are the same.
+
+    Raises:
+        ValueError: a fraction outside [0, 1], or lengths that do not sum to len(dataset).
+
+    >>> [len(part) for part in random_split(TensorDataset(np.arange(10)), [0.5, 0.3, 0.2], generator=0)]
+    [5, 3, 2]
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"random_split: fraction {i} must lie in [0, 1], got {fraction!r}")
+        counts = [math.floor(n * fraction) for fraction in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in lengths):
+        raise ValueError(f"random_split: lengths must be counts >= 0 or fractions summing to 1, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(
+            f"random_split: lengths must sum to the dataset's length {n}, got {lengths} (sum {sum(lengths)})"
+        )
+    order = _rng(generator).permutation(n).tolist()
+    ends = np.cumsum(lengths).tolist()
+    return [Subset(dataset, order[end - length : end]) for end, length in zip(ends, lengths, strict=True)]
+
+
 class DataLoader:
-    """Batches of a dataset, as torch.utils.data.DataLoader (single process): iterate once per epoch.
+    """Batches of a dataset, as torch.utils.data.DataLoader in one process: iterate once per epoch.
 
     Args:
         dataset: a Dataset (or anything indexable with a len()).
         batch_size: samples per batch.
-        shuffle: a new permutation every epoch, from `seed`; not with a sampler.
+        shuffle: a new permutation every epoch, from `generator`; not with a sampler.
         sampler: the indices to draw, in order (e.g. a DistributedSampler); default all, in order or shuffled.
-        drop_last: skip the last batch when it is smaller than batch_size.
-        seed: an int, a Generator, or None for the engine's generator (autograd.manual_seed repeats it); the
-            one setting torch spells differently (generator=).
+        batch_sampler: lists of indices, one per batch; excludes batch_size, shuffle, sampler and drop_last.
+        num_workers: only 0 (batches are made in this process).
         collate_fn: makes a batch from a list of samples; default `default_collate`.
+        pin_memory: accepted and ignored, as on a machine without a GPU.
+        drop_last: skip the last batch when it is smaller than batch_size.
+        generator: an int seed, a numpy Generator, or None for the engine's generator
+            (autograd.manual_seed repeats it). `seed=` is the same setting under its older name.
 
     >>> loader = DataLoader(TensorDataset(np.arange(5), np.arange(5) * 10), batch_size=2)
     >>> len(loader), [yb.tolist() for _, yb in loader]
@@ -213,34 +271,63 @@ class DataLoader:
     def __init__(
         self,
         dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = False,
         sampler: Iterable[int] | None = None,
-        drop_last: bool = False,
-        seed: int | np.random.Generator | None = None,
+        batch_sampler: Iterable[list[int]] | None = None,
+        num_workers: int = 0,
         collate_fn: Callable | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context=None,
+        generator: int | np.random.Generator | None = None,
+        *,
+        seed: int | np.random.Generator | None = None,
     ):
-        _check_positive_int("DataLoader", "batch_size", batch_size)
+        if num_workers != 0 or timeout != 0 or worker_init_fn is not None or multiprocessing_context is not None:
+            raise ValueError(
+                "DataLoader: loads in this process only: num_workers=0 without timeout, worker_init_fn or "
+                f"multiprocessing_context, got num_workers={num_workers!r}"
+            )
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: give generator= or its older name seed=, not both")
+        shuffle = bool(shuffle)
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler excludes batch_size, shuffle, sampler and drop_last")
+            batch_size = None
+        else:
+            _check_positive_int("DataLoader", "batch_size", batch_size)
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other (shuffle in the sampler)")
         self.dataset, self.batch_size, self.shuffle, self.sampler = dataset, batch_size, shuffle, sampler
-        self.drop_last, self.collate_fn = drop_last, collate_fn or default_collate
-        self._rng = _rng(seed) if shuffle else None
+        self.batch_sampler, self.drop_last, self.collate_fn = batch_sampler, drop_last, collate_fn or default_collate
+        self.num_workers, self.pin_memory = 0, pin_memory
+        self._rng = _rng(seed if generator is None else generator) if shuffle else None
 
     def _indices(self) -> Iterable[int]:
         if self.sampler is not None:
             return self.sampler
         return self._rng.permutation(len(self.dataset)) if self.shuffle else range(len(self.dataset))
 
-    def __iter__(self) -> Iterator:
+    def _batches(self) -> Iterator[list]:
+        if self.batch_sampler is not None:
+            yield from self.batch_sampler
+            return
         batch = []
         for index in self._indices():
             batch.append(index)
             if len(batch) == self.batch_size:
-                yield self._fetch(batch)
+                yield batch
                 batch = []
         if batch and not self.drop_last:
-            yield self._fetch(batch)
+            yield batch
+
+    def __iter__(self) -> Iterator:
+        for batch in self._batches():
+            yield self._fetch(list(batch))
 
     def _fetch(self, indices: list):
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
@@ -248,5 +335,7 @@ class DataLoader:
         return self.collate_fn([self.dataset[i] for i in indices])
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)

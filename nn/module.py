@@ -307,6 +307,73 @@ class Module:
             if param.grad is not None:
                 param.grad = None if set_to_none else np.zeros_like(param.grad)
 
+    # ----- dtype and device -----
+    def to(self, *args, **kwargs) -> "Module":
+        """Cast every floating-point parameter, gradient and buffer to a dtype, in place; returns self.
+
+        Spelled as PyTorch's: `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(dtype=...)`, `to(tensor)`
+        (its dtype). The dtype may be a numpy dtype or its name (or a torch dtype); integer parameters and
+        buffers keep theirs. The only device is the CPU ("cpu" or a torch.device("cpu")).
+
+        As in PyTorch, each Parameter stays the same object with a new array inside, so an optimizer built
+        before the cast keeps updating the model (its buffers keep their dtype until it is rebuilt).
+
+        Raises:
+            TypeError: a dtype that is not a floating-point one.
+            ValueError: a device other than the CPU, or arguments PyTorch's `to` does not take.
+
+        >>> from nn import Linear
+        >>> layer = Linear(2, 2); weight = layer.weight
+        >>> layer.to("cpu", np.float64).weight is weight, weight.dtype
+        (True, dtype('float64'))
+        """
+        dtype = _to_arguments(args, kwargs)
+        if dtype is not None:
+            self._cast(dtype)
+        return self
+
+    def float(self) -> "Module":
+        """Floating-point parameters and buffers as float32; returns self."""
+        return self.to(np.float32)
+
+    def double(self) -> "Module":
+        """Floating-point parameters and buffers as float64; returns self."""
+        return self.to(np.float64)
+
+    def half(self) -> "Module":
+        """Floating-point parameters and buffers as float16; returns self."""
+        return self.to(np.float16)
+
+    def cpu(self) -> "Module":
+        """Returns self: nodegrad keeps everything in main memory."""
+        return self
+
+    def _cast(self, dtype: np.dtype) -> None:
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is not None and param.dtype.kind == "f" and param.dtype != dtype:
+                    # astype keeps the memory order (Linear's transposed layout); the object stays the same.
+                    param.value = param.value.astype(dtype)
+                    if param.grad is not None:
+                        param.grad = np.asarray(param.grad).astype(dtype)
+            for key, buffer in module._buffers.items():
+                if buffer is not None and buffer.dtype.kind == "f" and buffer.dtype != dtype:
+                    module._buffers[key] = buffer.astype(dtype)
+
+    def get_submodule(self, target: str) -> "Module":
+        """The descendant at the dotted path `target` ("" is this module), e.g. `features.0`.
+
+        Raises:
+            AttributeError: naming the first step of the path that is not a child module.
+        """
+        module = self
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule {name!r} in {target!r}")
+            module = child
+        return module
+
     # ----- state -----
     def _state_entries(self) -> Iterator[tuple[str, "Module", str, str]]:
         """(dotted name, owner, table, key) of every parameter and buffer, in PyTorch's state_dict order."""
@@ -400,6 +467,47 @@ class Module:
             else:
                 lines.append(f"{indent}{label}{type(module).__name__}({extra})")
         return "\n".join(lines)
+
+
+def _to_dtype(value) -> np.dtype:
+    """A numpy dtype from a numpy dtype, its name, an array or TensorNode (its dtype) or a torch dtype."""
+    if isinstance(value, (TensorNode, np.ndarray)):
+        return value.dtype
+    if type(value).__module__ == "torch" and type(value).__name__ == "dtype":
+        value = str(value).removeprefix("torch.")
+    try:
+        return np.dtype(value)
+    except TypeError:
+        raise TypeError(f"Module.to: expected a dtype, a device or a tensor, got {value!r}") from None
+
+
+def _is_device(value) -> bool:
+    if isinstance(value, str):
+        return value.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta")
+    return type(value).__name__ == "device"
+
+
+def _to_arguments(args: tuple, kwargs: dict) -> np.dtype | None:
+    """The dtype that `Module.to`'s arguments ask for (None: keep), checking that the device is the CPU."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if len(args) > 2 or unknown:
+        raise ValueError(f"Module.to: takes (device, dtype), (dtype) or (tensor), got {args} and {sorted(unknown)}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if _is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None:
+        kind = device if isinstance(device, str) else getattr(device, "type", str(device))
+        if kind.split(":")[0] != "cpu":
+            raise ValueError(f"Module.to: nodegrad runs on the CPU only, got device {device!r}")
+    if dtype is None:
+        return None
+    dtype = _to_dtype(dtype)
+    if dtype.kind not in "fc":
+        raise TypeError(f"Module.to: only floating point or complex dtypes are accepted, got {dtype}")
+    return dtype
 
 
 class _ModuleSequence(Module):

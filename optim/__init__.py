@@ -8,16 +8,19 @@
 [0.800000011920929, -1.600000023841858]
 """
 
+from optim.adadelta import Adadelta
 from optim.adagrad import Adagrad
 from optim.adam import Adam, AdamW
 from optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
+    LambdaLR,
     LinearLR,
     LRScheduler,
     MultiStepLR,
     OneCycleLR,
     ReduceLROnPlateau,
+    SequentialLR,
     StepLR,
 )
 from optim.optimizer import Optimizer
@@ -27,12 +30,14 @@ from optim.solver import Solver
 from optim.sweeps import grid, log_uniform, random_configs, run_config, sweep, uniform
 
 __all__ = [
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
@@ -40,6 +45,7 @@ __all__ = [
     "RMSprop",
     "ReduceLROnPlateau",
     "SGD",
+    "SequentialLR",
     "Solver",
     "StepLR",
     "grid",

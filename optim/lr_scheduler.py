@@ -7,7 +7,12 @@ OneCycleLR is the exception, as in PyTorch: a closed formula over the whole run,
 update (Solver(scheduler_interval="iteration")).
 """
 
+import bisect
 import math
+import types
+from collections.abc import Callable
+
+import numpy as np
 
 from optim.optimizer import Optimizer, plain
 
@@ -52,6 +57,15 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+    def _restart(self) -> None:
+        """Jump to epoch 0, as SequentialLR does at a milestone: the closed formula's lr where the schedule has one."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form", None)
+        lrs = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            group["lr"] = lr
+        self._last_lr = self._current()
+
     def get_last_lr(self) -> list[float]:
         """The learning rates the last `step()` set, one per param group."""
         return list(self._last_lr)
@@ -59,9 +73,17 @@ class LRScheduler:
     def _current(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    # An attribute holding a list whose entries save and load their own state (SequentialLR's schedulers,
+    # LambdaLR's lambdas), through `_save_entry` and `_load_entry`.
+    _entries: str | None = None
+
     def state_dict(self) -> dict:
         """Every attribute but the optimizer: numbers, strings and (copied) lists of numbers."""
-        return {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k != "optimizer"}
+        skip = ("optimizer", self._entries)
+        state = {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items() if k not in skip}
+        if self._entries:
+            state[self._entries] = [self._save_entry(entry) for entry in getattr(self, self._entries)]
+        return state
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore the attributes saved by `state_dict()` (also after a trip through `nn.save`).
@@ -69,15 +91,37 @@ class LRScheduler:
         Raises:
             ValueError: the saved attributes are not this scheduler's (another schedule saved them).
         """
+        where = f"{type(self).__name__}.load_state_dict"
         own = sorted(k for k in vars(self) if k != "optimizer")
         if sorted(state_dict, key=str) != own:
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the attributes {own} expected, got {list(state_dict)}, "
-                f"so another scheduler saved them"
+                f"{where}: the attributes {own} expected, got {list(state_dict)}, so another scheduler saved them"
             )
+        entries = getattr(self, self._entries) if self._entries else []
+        saved = _saved_list(state_dict[self._entries]) if self._entries else []
+        if len(saved) != len(entries):
+            raise ValueError(f"{where}: {self._entries} must have {len(entries)} entries, got {len(saved)}")
         for key, value in state_dict.items():
-            value = plain(value)
-            setattr(self, key, list(value) if isinstance(value, tuple) else value)
+            if key != self._entries:
+                value = plain(value)
+                setattr(self, key, list(value) if isinstance(value, tuple) else value)
+        for entry, entry_state in zip(entries, saved, strict=True):
+            self._load_entry(entry, entry_state)
+
+    def _save_entry(self, entry):
+        raise NotImplementedError
+
+    def _load_entry(self, entry, state) -> None:
+        raise NotImplementedError
+
+
+def _saved_list(value) -> list:
+    """A list saved in a state dict, back as a list: also from an object array or a {"0": ..., "1": ...} dict."""
+    if isinstance(value, dict):
+        return [value[k] for k in sorted(value, key=int)]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return _saved_list(value.item())
+    return list(value)
 
 
 class StepLR(LRScheduler):
@@ -101,6 +145,9 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -127,6 +174,9 @@ class MultiStepLR(LRScheduler):
             return self._current()
         return [lr * self.gamma**hits for lr in self._current()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by `gamma` every epoch (the course Solver's `lr_decay`).
@@ -145,6 +195,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -177,6 +230,10 @@ class CosineAnnealingLR(LRScheduler):
             return [lr + (base - low) * rise for lr, base in zip(self._current(), self.base_lrs, strict=True)]
         ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
         return [ratio * (lr - low) + low for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -213,6 +270,131 @@ class LinearLR(LRScheduler):
         # The ratio of consecutive factors start + (end - start) * t / total_iters.
         ratio = 1.0 + (end - start) / (self.total_iters * start + (t - 1) * (end - start))
         return [lr * ratio for lr in self._current()]
+
+    def _closed_form(self) -> list[float]:
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base * factor for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """Set the lr of each group to its initial lr times `lr_lambda(epoch)`.
+
+    `lr_lambda` is one function for every group, or a list of one per group. As in PyTorch, state_dict
+    keeps the attributes of callable objects given as lambdas, but not plain functions (they cannot be saved).
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> s = LambdaLR(sgd, lambda epoch: min(1.0, (epoch + 1) / 4)); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(3):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0]
+    """
+
+    _entries = "lr_lambdas"
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]]):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"LambdaLR: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        groups = len(optimizer.param_groups)
+        lambdas = _per_group("LambdaLR", "lr_lambda", lr_lambda, groups)
+        for i, fn in enumerate(lambdas):
+            if not callable(fn):
+                raise TypeError(f"LambdaLR: lr_lambda must be callable (or a list of callables), got {fn!r} at {i}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
+    def _save_entry(self, fn) -> dict | None:
+        return None if isinstance(fn, types.FunctionType) else dict(vars(fn))
+
+    def _load_entry(self, fn, attributes) -> None:
+        if attributes is not None:
+            vars(fn).update(attributes)
+
+
+class SequentialLR(LRScheduler):
+    """Run `schedulers` one after another, switching to the next at each epoch in `milestones`.
+
+    As PyTorch's SequentialLR: construction undoes the schedulers' own first steps and restarts from the
+    groups' initial lrs; at a milestone the next scheduler restarts at its epoch 0 (the closed formula's lr
+    where it has one). The usual use is a warm-up before a decay:
+
+    >>> import autograd as ag, optim
+    >>> sgd = optim.SGD([ag.tensor([0.0], requires_grad=True)], lr=1.0)
+    >>> warmup = LinearLR(sgd, start_factor=0.25, total_iters=3)
+    >>> s = SequentialLR(sgd, [warmup, CosineAnnealingLR(sgd, T_max=2)], milestones=[3]); lrs = [s.get_last_lr()[0]]
+    >>> for _ in range(5):
+    ...     s.step(); lrs.append(round(s.get_last_lr()[0], 6))
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 0.5, 0.0]
+    """
+
+    _entries = "_schedulers"
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler], milestones: list[int]):
+        where = "SequentialLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}")
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError(f"{where}: expects at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if not isinstance(scheduler, LRScheduler) or scheduler.needs_metric:
+                raise TypeError(
+                    f"{where}: schedulers must be LRSchedulers stepped without a metric, "
+                    f"got {type(scheduler).__name__} at index {i}"
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{where}: every scheduler must belong to the optimizer given, got another at {i}")
+        milestones = list(milestones)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"{where}: expects one milestone fewer than schedulers, got {len(schedulers)} schedulers "
+                f"and {len(milestones)} milestones"
+            )
+        for m in milestones:
+            _check_count(where, "each milestone", m, minimum=0)
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = 0
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        stack = list(schedulers)  # undo every (nested) scheduler's first step
+        while stack:
+            scheduler = stack.pop()
+            if isinstance(scheduler, SequentialLR):
+                stack.extend(scheduler._schedulers)
+            else:
+                scheduler.last_epoch -= 1
+        first = schedulers[bisect.bisect_right(milestones, 0)]
+        first.step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch with the scheduler whose turn it is (restarting it at its milestone)."""
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def _restart(self) -> None:
+        raise NotImplementedError(
+            "SequentialLR: cannot restart at a milestone of an enclosing SequentialLR (nor can PyTorch's); "
+            "put it first in the enclosing list"
+        )
+
+    def _save_entry(self, scheduler: LRScheduler) -> dict:
+        return scheduler.state_dict()
+
+    def _load_entry(self, scheduler: LRScheduler, state: dict) -> None:
+        scheduler.load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):
@@ -434,9 +616,11 @@ __all__ = [
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
+    "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
     "ReduceLROnPlateau",
+    "SequentialLR",
     "StepLR",
 ]

@@ -15,12 +15,22 @@ from nn.datasets.cifar import CLASSES as CIFAR10_CLASSES
 from nn.datasets.cifar import RestrictedUnpickler, load_cifar10, read_cifar_batch
 from nn.datasets.digits import load_digits
 from nn.datasets.files import cache_dir
-from nn.datasets.mnist import MNIST_MEAN, MNIST_STD, download_mnist, load_mnist, parse_idx, read_idx, standardize_mnist
+from nn.datasets.mnist import (
+    MNIST,
+    MNIST_MEAN,
+    MNIST_STD,
+    download_mnist,
+    load_mnist,
+    parse_idx,
+    read_idx,
+    standardize_mnist,
+)
 from nn.datasets.synthetic import load_synth, make_blobs, make_moons, make_spirals
 from nn.datasets.transforms import flatten, normalize, one_hot, train_val_split
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "MNIST",
     "MNIST_MEAN",
     "MNIST_STD",
     "RestrictedUnpickler",

@@ -1,4 +1,5 @@
-"""MNIST from the four standard IDX files (gzipped or not): `read_idx`, `load_mnist`, `download_mnist`.
+"""MNIST from the four standard IDX files (gzipped or not): `read_idx`, `load_mnist`, `download_mnist`, and
+the `MNIST` Dataset.
 
 The files are looked for in the folder given, else in $NODEGRAD_MNIST, $NODEGRAD_DATA/mnist and
 ~/.cache/nodegrad/mnist. `download_mnist` fetches them from the first mirror that answers and keeps
@@ -10,10 +11,12 @@ import hashlib
 import os
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from nn.data import Dataset
 from nn.datasets.files import candidate_folders, not_found
 from nn.datasets.transforms import prepare_images
 
@@ -197,9 +200,30 @@ def load_mnist(path=None, download: bool = False, flatten: bool = False, normali
         ValueError: a file is not what its name says: a wrong magic number, or counts and sizes that disagree.
     """
     found = _locate(path, download)
-    folder = next(iter(found.values())).parent
+    train_images, train_labels = _read_split(found, "train")
+    test_images, test_labels = _read_split(found, "test")
+    if train_images.shape[1:] != test_images.shape[1:]:
+        raise ValueError(
+            f"load_mnist: training and test images must have the same size, "
+            f"got {train_images.shape[1:]} and {test_images.shape[1:]} in {_folder(found)}"
+        )
+    return (
+        prepare_images(train_images[:, None], flatten, normalize),
+        train_labels,
+        prepare_images(test_images[:, None], flatten, normalize),
+        test_labels,
+    )
+
+
+def _folder(found: dict) -> Path:
+    return next(iter(found.values())).parent
+
+
+def _read_split(found: dict, split: str) -> tuple:
+    """(images (N, H, W) uint8, labels (N,) int64) of the "train" or "test" split, checked."""
     arrays = {}
-    for key, (name, magic) in FILES.items():
+    for key in (f"{split}_images", f"{split}_labels"):
+        name, magic = FILES[key]
         data = _read_bytes(found[name])
         actual = int.from_bytes(data[:4], "big")
         if actual != magic:
@@ -207,24 +231,58 @@ def load_mnist(path=None, download: bool = False, flatten: bool = False, normali
                 f"load_mnist: {found[name]} must have the IDX magic number 0x{magic:08x}, got 0x{actual:08x}"
             )
         arrays[key] = parse_idx(data, str(found[name]))
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if len(images) != len(labels):
-            raise ValueError(
-                f"load_mnist: the {split} set must have as many labels as images, "
-                f"got {len(images)} images and {len(labels)} labels in {folder}"
-            )
-    if arrays["train_images"].shape[1:] != arrays["test_images"].shape[1:]:
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    if len(images) != len(labels):
         raise ValueError(
-            f"load_mnist: training and test images must have the same size, "
-            f"got {arrays['train_images'].shape[1:]} and {arrays['test_images'].shape[1:]} in {folder}"
+            f"load_mnist: the {split} set must have as many labels as images, "
+            f"got {len(images)} images and {len(labels)} labels in {_folder(found)}"
         )
-    return (
-        prepare_images(arrays["train_images"][:, None], flatten, normalize),
-        arrays["train_labels"].astype(np.int64),
-        prepare_images(arrays["test_images"][:, None], flatten, normalize),
-        arrays["test_labels"].astype(np.int64),
-    )
+    return images, labels.astype(np.int64)
+
+
+class MNIST(Dataset):
+    """MNIST as a Dataset, spelled as torchvision.datasets.MNIST: sample i is (image, label).
+
+    The image is float32 (1, 28, 28) in [0, 1] (what `load_mnist` returns; torchvision gives a PIL image
+    that ToTensor turns into the same array), then `transform(image)` if given; the label an int, then
+    `target_transform(label)`. `data` holds the uint8 images (N, 28, 28) and `targets` the int64 labels.
+
+    Args:
+        root: the folder holding the IDX files (gzipped or not); None searches as `load_mnist` does.
+        train: the 60,000 training images, else the 10,000 test images.
+        download: fetch the files (see `download_mnist`) when no folder searched has them all.
+
+    Raises:
+        FileNotFoundError, ValueError: as `load_mnist`.
+    """
+
+    classes = [
+        f"{digit} - {name}"
+        for digit, name in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    ]
+
+    def __init__(
+        self,
+        root=None,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ):
+        self.root, self.train, self.transform, self.target_transform = root, train, transform, target_transform
+        self.data, self.targets = _read_split(_locate(root, download), "train" if train else "test")
+
+    def __getitem__(self, index: int) -> tuple:
+        image = prepare_images(self.data[index][None], flatten=False, normalize=True)
+        label = int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 def standardize_mnist(X: np.ndarray) -> np.ndarray:

@@ -54,6 +54,61 @@ SPECS = {
         (2, 4, 7, 6),
         True,
     ),
+    "Conv1d": (lambda: nn.Conv1d(3, 4, 3, dtype=F64), lambda: torch.nn.Conv1d(3, 4, 3, dtype=T64), (2, 3, 9), True),
+    "Conv1d-all-options": (
+        lambda: nn.Conv1d(4, 6, 3, stride=2, padding=3, dilation=2, groups=2, dtype=F64),
+        lambda: torch.nn.Conv1d(4, 6, 3, stride=2, padding=3, dilation=2, groups=2, dtype=T64),
+        (2, 4, 11),
+        True,
+    ),
+    "Conv1d-unbatched": (
+        lambda: nn.Conv1d(3, 2, (2,), stride=(3,), bias=False, dtype=F64),
+        lambda: torch.nn.Conv1d(3, 2, (2,), stride=(3,), bias=False, dtype=T64),
+        (3, 10),
+        True,
+    ),
+    "Conv1d-same-even-kernel": (
+        lambda: nn.Conv1d(2, 3, 4, padding="same", dilation=1, dtype=F64),
+        lambda: torch.nn.Conv1d(2, 3, 4, padding="same", dilation=1, dtype=T64),
+        (2, 2, 7),
+        True,
+    ),
+    "Conv1d-valid": (
+        lambda: nn.Conv1d(2, 3, 3, stride=2, padding="valid", dtype=F64),
+        lambda: torch.nn.Conv1d(2, 3, 3, stride=2, padding="valid", dtype=T64),
+        (2, 2, 8),
+        True,
+    ),
+    "Conv2d-same-dilated": (
+        lambda: nn.Conv2d(2, 4, (3, 4), padding="same", dilation=(2, 1), groups=2, dtype=F64),
+        lambda: torch.nn.Conv2d(2, 4, (3, 4), padding="same", dilation=(2, 1), groups=2, dtype=T64),
+        (2, 2, 6, 5),
+        True,
+    ),
+    "AdaptiveAvgPool2d-uneven": (
+        lambda: nn.AdaptiveAvgPool2d((3, 4)),
+        lambda: torch.nn.AdaptiveAvgPool2d((3, 4)),
+        (2, 3, 7, 5),
+        True,
+    ),
+    "AdaptiveAvgPool2d-upsampling": (
+        lambda: nn.AdaptiveAvgPool2d((5, None)),
+        lambda: torch.nn.AdaptiveAvgPool2d((5, None)),
+        (2, 3, 3, 4),
+        True,
+    ),
+    "AdaptiveAvgPool2d-global": (
+        lambda: nn.AdaptiveAvgPool2d(1),
+        lambda: torch.nn.AdaptiveAvgPool2d(1),
+        (2, 3, 5, 6),
+        True,
+    ),
+    "AdaptiveAvgPool2d-divides-unbatched": (
+        lambda: nn.AdaptiveAvgPool2d((2, 3)),
+        lambda: torch.nn.AdaptiveAvgPool2d((2, 3)),
+        (3, 4, 6),
+        True,
+    ),
     "MaxPool2d": (lambda: nn.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2), (2, 3, 6, 6), True),
     "MaxPool2d-padded": (lambda: nn.MaxPool2d(3, 2, 1), lambda: torch.nn.MaxPool2d(3, 2, 1), (2, 3, 7, 6), True),
     "AvgPool2d": (lambda: nn.AvgPool2d(3, 2, 1), lambda: torch.nn.AvgPool2d(3, 2, 1), (2, 3, 7, 6), True),
@@ -143,6 +198,7 @@ SPECS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # torch's note on its own copy
 @pytest.mark.parametrize("name", SPECS)
 def test_forward_backward_and_state_match_pytorch(name):
     make, make_torch, shape, training = SPECS[name]
@@ -308,6 +364,10 @@ def test_functional_forms_match_pytorch():
     pairs = [
         (F.conv2d(x, w, b, stride=2, padding=1), TF.conv2d(t(x), t(w), t(b), stride=2, padding=1)),
         (F.max_pool2d(x, 2, 1), TF.max_pool2d(t(x), 2, 1)),
+        (F.conv1d(x[0, :, 0], w[:, :, 0], b, 2, 1, 1), TF.conv1d(t(x[0, :, 0]), t(w[:, :, 0]), t(b), 2, 1, 1)),
+        (F.conv1d(x[:, :, 0], w[:, :, 0], padding=(2,)), TF.conv1d(t(x[:, :, 0]), t(w[:, :, 0]), padding=(2,))),
+        (F.adaptive_avg_pool2d(x, (4, 3)), TF.adaptive_avg_pool2d(t(x), (4, 3))),
+        (F.adaptive_avg_pool2d(x[0], 2), TF.adaptive_avg_pool2d(t(x[0]), 2)),
         (F.avg_pool2d(x, 3, padding=1), TF.avg_pool2d(t(x), 3, padding=1)),
         (F.linear(x, w_linear, b[:2]), TF.linear(t(x), t(w_linear), t(b[:2]))),
         (F.leaky_relu(x, 0.3), TF.leaky_relu(t(x), 0.3)),
@@ -357,10 +417,16 @@ def test_reprs_of_the_new_layers_match_pytorch():
 def test_reprs_match_pytorch_where_the_options_agree():
     def build(lib, dtype):
         return lib.Sequential(
+            lib.Conv1d(3, 8, 3, stride=2, padding=1, dilation=3, groups=1, dtype=dtype),
+            lib.Conv1d(4, 8, (5,), groups=4, bias=False, dtype=dtype),
+            lib.Conv1d(4, 8, 4, padding="same", dtype=dtype),
+            lib.Conv2d(4, 8, 3, padding="valid", dtype=dtype),
             lib.Conv2d(3, 8, 3, padding=1, dtype=dtype),
             lib.Conv2d(8, 8, (3, 5), stride=2, dilation=2, groups=2, bias=False, dtype=dtype),
             lib.Sequential(lib.ReLU(), lib.LeakyReLU(0.2), lib.ELU(), lib.Sigmoid(), lib.Tanh()),
             lib.AvgPool2d(2, 1, 1),
+            lib.AdaptiveAvgPool2d(1),
+            lib.AdaptiveAvgPool2d((3, None)),
             lib.Flatten(),
             lib.Identity(),
             lib.Linear(3, 2, dtype=dtype),
@@ -380,6 +446,7 @@ def test_reprs_match_pytorch_where_the_options_agree():
     [
         (lambda: nn.Linear(400, 300), lambda: torch.nn.Linear(400, 300)),
         (lambda: nn.Conv2d(16, 64, 5), lambda: torch.nn.Conv2d(16, 64, 5)),
+        (lambda: nn.Conv1d(32, 256, 7, groups=2), lambda: torch.nn.Conv1d(32, 256, 7, groups=2)),
     ],
 )
 def test_default_init_has_pytorchs_bounds_and_spread(make, make_torch):

@@ -8,9 +8,11 @@ from nn.data import (
     DataLoader,
     Dataset,
     DistributedSampler,
+    Subset,
     TensorDataset,
     batches,
     default_collate,
+    random_split,
     train_val_split,
 )
 
@@ -173,3 +175,59 @@ def test_distributed_sampler_defaults_to_the_world_and_feeds_a_data_loader():
     assert [yb.tolist() for _, yb in loader] == [[10, 30, 50, 70], [90]]
     with pytest.raises(ValueError, match=r"DistributedSampler: rank must lie in \[0, 2\), got 2"):
         DistributedSampler(10, num_replicas=2, rank=2)
+
+
+def test_subset_indexes_its_dataset_through_the_indices():
+    part = Subset(TensorDataset(X, y), np.array([7, 2, 5]))
+    assert len(part) == 3 and part[1][1] == 20 and [s[1] for s in part[[2, 0]]] == [50, 70]
+    assert [yb.tolist() for _, yb in DataLoader(part, batch_size=2)] == [[70, 20], [50]]
+
+
+@pytest.mark.parametrize(
+    "n, lengths",
+    [(10, [3, 7]), (10, [0.5, 0.5]), (11, [0.3, 0.3, 0.4]), (7, [0.1, 0.2, 0.7]), (5, [1.0]), (3, [0.25] * 4)],
+)
+def test_random_split_is_a_disjoint_cover_with_torchs_lengths(n, lengths):
+    parts = random_split(TensorDataset(np.arange(n)), lengths, generator=0)
+    drawn = [int(part[i][0]) for part in parts for i in range(len(part))]
+    assert sorted(drawn) == list(range(n))
+    expected = {(10, (3, 7)): [3, 7], (10, (0.5, 0.5)): [5, 5], (11, (0.3, 0.3, 0.4)): [4, 3, 4]}
+    expected.update({(7, (0.1, 0.2, 0.7)): [1, 2, 4], (5, (1.0,)): [5], (3, (0.25,) * 4): [1, 1, 1, 0]})
+    assert [len(part) for part in parts] == expected[n, tuple(lengths)]
+    again = random_split(TensorDataset(np.arange(n)), lengths, generator=np.random.default_rng(0))
+    assert [p.indices for p in again] == [p.indices for p in parts]
+    torch = pytest.importorskip("torch", reason="needs PyTorch as the oracle: pip install torch==2.13.0 (pinned)")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about an empty split
+        theirs = torch.utils.data.random_split(range(n), lengths, generator=torch.Generator().manual_seed(0))
+    assert [len(part) for part in parts] == [len(part) for part in theirs]
+
+
+@pytest.mark.parametrize(
+    "lengths, message",
+    [
+        ([3, 3], "must sum to the dataset's length 10, got"),
+        ([1.5, -0.5], "fraction 0 must lie in"),
+        ([2.5, 7.5], "counts"),
+    ],
+)
+def test_random_split_rejects_lengths_that_do_not_fit(lengths, message):
+    with pytest.raises(ValueError, match=f"^random_split: .*{message}"):
+        random_split(TensorDataset(X), lengths)
+
+
+def test_data_loader_takes_torchs_generator_batch_sampler_and_single_process_arguments():
+    def order(**kw):
+        return np.concatenate([yb for _, yb in DataLoader(TensorDataset(X, y), batch_size=3, shuffle=True, **kw)])
+
+    assert order(generator=5).tolist() == order(seed=5).tolist() == order(generator=np.random.default_rng(5)).tolist()
+    loader = DataLoader(TensorDataset(X, y), batch_sampler=[[0, 1], [9], [4, 5, 6]], num_workers=0, pin_memory=True)
+    assert len(loader) == 3 and [yb.tolist() for _, yb in loader] == [[0, 10], [90], [40, 50, 60]]
+    with pytest.raises(ValueError, match="num_workers=0"):
+        DataLoader(TensorDataset(X, y), num_workers=2)
+    with pytest.raises(ValueError, match="batch_sampler excludes"):
+        DataLoader(TensorDataset(X, y), batch_size=2, batch_sampler=[[0]])
+    with pytest.raises(ValueError, match="not both"):
+        DataLoader(TensorDataset(X, y), shuffle=True, generator=1, seed=1)

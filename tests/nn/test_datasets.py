@@ -99,6 +99,31 @@ def test_load_mnist_from_a_folder(tmp_path, gzipped):
     assert X_flat.shape == (6, 784) and X_flat.dtype == np.uint8
 
 
+def test_mnist_dataset_gives_images_and_int_labels_and_feeds_a_data_loader(tmp_path):
+    from nn.data import DataLoader
+
+    write_mnist(tmp_path, tiny_mnist())
+    X_train, y_train, X_test, y_test = datasets.load_mnist(tmp_path)
+    train, test = datasets.MNIST(tmp_path), datasets.MNIST(str(tmp_path), train=False)
+    assert len(train) == 6 and len(test) == 4 and train.data.shape == (6, 28, 28) and train.data.dtype == np.uint8
+    image, label = train[2]
+    assert image.shape == (1, 28, 28) and image.dtype == np.float32 and type(label) is int
+    np.testing.assert_array_equal(image, X_train[2])
+    assert label == y_train[2] and test[3][1] == y_test[3] and train.targets.dtype == np.int64
+    flipped = datasets.MNIST(tmp_path, transform=lambda x: x[:, ::-1], target_transform=lambda t: t + 100)
+    image, label = flipped[0]
+    np.testing.assert_array_equal(image, X_train[0][:, ::-1])
+    assert label == y_train[0] + 100
+    images, labels = next(iter(DataLoader(test, batch_size=3)))
+    np.testing.assert_array_equal(images, X_test[:3])
+    assert labels.tolist() == y_test[:3].tolist()
+
+
+def test_mnist_dataset_names_the_missing_files(tmp_path, no_data_env):
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+        datasets.MNIST(tmp_path / "empty")
+
+
 def test_load_mnist_finds_the_folder_through_the_environment(tmp_path, no_data_env, monkeypatch):
     write_mnist(tmp_path / "data" / "mnist", tiny_mnist())
     monkeypatch.setenv("NODEGRAD_DATA", str(tmp_path / "data"))

@@ -9,6 +9,20 @@ import optim
 
 F64 = np.float64
 
+
+class SelfAttention(nn.Module):
+    """MultiheadAttention of an input with itself, returning the output only: a one-input module for the table."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(4, 2, dtype=F64, **options)
+
+    def forward(self, x):
+        length = x.shape[1] if self.attention.batch_first else x.shape[0]
+        mask = np.triu(np.ones((length, length), bool), 1)
+        return self.attention(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
 # name -> (module factory, input shape); inputs are drawn N(0, 1), away from ReLU's kink and max ties.
 LAYER_SPECS = {
     "Linear": (lambda: nn.Linear(4, 3, dtype=F64), (5, 4)),
@@ -18,6 +32,18 @@ LAYER_SPECS = {
         lambda: nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2, bias=False, dtype=F64),
         (2, 4, 6, 7),
     ),
+    "Conv1d": (lambda: nn.Conv1d(2, 3, 3, dtype=F64), (2, 2, 7)),
+    "Conv1d-strided-grouped-unbatched": (
+        lambda: nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2, bias=False, dtype=F64),
+        (4, 9),
+    ),
+    "Conv2d-same": (lambda: nn.Conv2d(2, 2, (2, 3), padding="same", dtype=F64), (1, 2, 4, 4)),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 2, 5, 7)),
+    "AdaptiveAvgPool2d-global": (lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 4, 5)),
+    "AdaptiveAvgPool2d-divides-unbatched": (lambda: nn.AdaptiveAvgPool2d((2, None)), (3, 4, 5)),
+    "MultiheadAttention": (lambda: SelfAttention(batch_first=True), (2, 3, 4)),
+    "MultiheadAttention-no-bias": (lambda: SelfAttention(bias=False), (3, 2, 4)),
+    "MultiheadAttention-bias-kv-zero-attn": (lambda: SelfAttention(add_bias_kv=True, add_zero_attn=True), (3, 2, 4)),
     "MaxPool2d": (lambda: nn.MaxPool2d(2), (2, 3, 4, 4)),
     "MaxPool2d-padded": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (1, 2, 5, 5)),
     "AvgPool2d": (lambda: nn.AvgPool2d(2, stride=1, padding=1), (2, 2, 3, 4)),
@@ -236,6 +262,21 @@ def test_functional_wrappers_map_dim_to_axis_and_match_the_modules():
         (lambda: nn.Conv2d(3, 4, 3, groups=2), r"Conv2d: in_channels \(3\) and out_channels \(4\) must be divisible"),
         (lambda: nn.Conv2d(2, 2, 0), "Conv2d: kernel_size must be an int >= 1 or a pair of them, got 0"),
         (lambda: nn.MaxPool2d((2, 2, 2)), "MaxPool2d: kernel_size must be an int >= 1 or a pair of them"),
+        (lambda: nn.Conv1d(2, 2, (3, 3)), r"Conv1d: kernel_size must be an int >= 1 or a tuple of 1, got \(3, 3\)"),
+        (lambda: nn.Conv1d(3, 4, 3, groups=2), r"Conv1d: in_channels \(3\) and out_channels \(4\) must be divisible"),
+        (lambda: nn.Conv1d(2, 2, 3)(np.zeros((1, 2, 3, 4))), r"conv1d: input must have 3 dims \(N, C, L\) or 2"),
+        (
+            lambda: nn.Conv1d(2, 2, 3, stride=2, padding="same"),
+            r"Conv1d: padding='same' needs stride 1, got stride=\(2,\)",
+        ),
+        (lambda: nn.Conv2d(2, 2, 3, padding="full"), "Conv2d: padding must be an int, a tuple, 'valid' or 'same'"),
+        (
+            lambda: nn.functional.conv2d(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)), stride=2, padding="same"),
+            "stride 1",
+        ),
+        (lambda: nn.AdaptiveAvgPool2d(0), "AdaptiveAvgPool2d: output_size must be an int >= 1"),
+        (lambda: nn.AdaptiveAvgPool2d((1, 2, 3)), "AdaptiveAvgPool2d: output_size must be an int or a pair"),
+        (lambda: nn.AdaptiveAvgPool2d(2)(np.zeros((2, 2))), r"adaptive_avg_pool2d: input must have 4 dims"),
         (lambda: nn.Dropout(1.5), r"Dropout: p must lie in \[0, 1\], got 1.5"),
         (lambda: nn.CrossEntropyLoss(reduction="avg"), "CrossEntropyLoss: reduction must be one of"),
         (lambda: nn.MultiMarginLoss(p=2), "MultiMarginLoss: only p=1 is supported, got p=2"),

@@ -151,6 +151,57 @@ def test_zero_grad_and_requires_grad():
     assert not any(p.requires_grad for p in net.parameters())
 
 
+def test_to_double_and_float_cast_in_place_keeping_parameter_identity_for_the_optimizer():
+    import optim
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    params = list(net.parameters())
+    optimizer = optim.Adam(net.parameters(), lr=0.1)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    net(x.astype(np.float32)).sum().backward()
+    optimizer.step()
+    assert net.double() is net
+    assert list(net.parameters()) == params and all(a is b for a, b in zip(net.parameters(), params))
+    assert {p.dtype for p in params} == {np.dtype(np.float64)} and params[0].grad.dtype == np.float64
+    assert net[1].running_mean.dtype == np.float64 and net[1].num_batches_tracked.dtype == np.int64
+    assert net[0].weight.value.T.flags.c_contiguous  # Linear's layout survives the cast
+    before = params[0].value.copy()
+    optimizer.zero_grad()
+    y = net(x)
+    assert y.dtype == np.float64
+    y.sum().backward()
+    optimizer.step()  # the optimizer built before the cast updates the cast parameters
+    assert params[0].dtype == np.float64 and not np.array_equal(params[0].value, before)
+    net.float()
+    assert {p.dtype for p in net.parameters()} == {np.dtype(np.float32)} and net[1].running_var.dtype == np.float32
+    assert net.to("cpu") is net and net.cpu() is net and net.to(device="cpu", dtype="float64") is net
+    assert net[0].bias.dtype == np.float64
+    net.to(np.zeros(1, np.float32))
+    assert net[2].weight.dtype == np.float32
+    assert net.half()[0].weight.dtype == np.float16
+
+
+def test_to_takes_torch_dtypes_and_devices_and_refuses_others():
+    net = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="CPU only, got device 'cuda'"):
+        net.to("cuda")
+    with pytest.raises(TypeError, match="only floating point or complex dtypes are accepted, got int64"):
+        net.to(np.int64)
+    with pytest.raises(TypeError, match="expected a dtype, a device or a tensor"):
+        net.to(object())
+    torch = pytest.importorskip("torch", reason="needs PyTorch as the oracle: pip install torch==2.13.0 (pinned)")
+    assert net.to(torch.device("cpu"), torch.float64).weight.dtype == np.float64
+    with pytest.raises(ValueError, match="CPU only"):
+        net.to(torch.device("meta"))
+
+
+def test_get_submodule_follows_dotted_names():
+    net = nn.Sequential(nn.Sequential(nn.Linear(1, 2), nn.ReLU()), nn.Linear(2, 1))
+    assert net.get_submodule("0.1") is net[0][1] and net.get_submodule("") is net
+    with pytest.raises(AttributeError, match="Sequential has no submodule '5' in '0.5'"):
+        net.get_submodule("0.5")
+
+
 def test_forward_hooks_see_inputs_and_can_replace_the_output():
     layer = nn.Linear(2, 2)
     seen = []

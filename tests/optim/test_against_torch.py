@@ -164,3 +164,74 @@ def test_one_cycle_lrs_and_momenta_match_torch(name, optimizer_options, options)
         options,
     )
     np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12, atol=1e-15)
+
+
+def _warmup(epoch: int) -> float:
+    return min(1.0, (epoch + 1) / 4)
+
+
+LAMBDAS = [
+    dict(lr_lambda=_warmup),
+    dict(lr_lambda=[lambda e: 0.9**e, lambda e: 1.0 / (1 + e)]),
+]
+
+
+@pytest.mark.parametrize("options", LAMBDAS, ids=["one", "per-group"])
+def test_lambda_lr_matches_torch(options):
+    ours, theirs = _both([("LambdaLR", options)])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+# Each entry builds SequentialLR's schedulers from a scheduler module (optim or torch's) and an optimizer.
+SEQUENCES = {
+    "warmup-cosine": (
+        lambda lib, o: [lib.LinearLR(o, start_factor=0.1, total_iters=5), lib.CosineAnnealingLR(o, T_max=20)],
+        [5],
+    ),
+    "lambda-warmup-cosine-eta-min": (
+        lambda lib, o: [lib.LambdaLR(o, _warmup), lib.CosineAnnealingLR(o, T_max=10, eta_min=0.001)],
+        [4],
+    ),
+    "three-with-closed-forms": (
+        lambda lib, o: [
+            lib.ExponentialLR(o, gamma=0.8),
+            lib.StepLR(o, step_size=3, gamma=0.5),
+            lib.MultiStepLR(o, milestones=[2, 4, 4], gamma=0.5),
+        ],
+        [4, 11],
+    ),
+    "nested-first": (
+        lambda lib, o: [
+            lib.SequentialLR(o, [lib.StepLR(o, 2, gamma=0.5), lib.ExponentialLR(o, gamma=0.9)], milestones=[3]),
+            lib.CosineAnnealingLR(o, T_max=8),
+        ],
+        [7],
+    ),
+    "milestone-at-0": (lambda lib, o: [lib.ExponentialLR(o, gamma=0.5), lib.LinearLR(o, start_factor=0.5)], [0]),
+}
+
+
+def _sequential_lrs(lib, optimizer_module, optimizer_params: list, name: str) -> list:
+    build, milestones = SEQUENCES[name]
+    opt = optimizer_module.SGD([{"params": optimizer_params[:1]}, {"params": optimizer_params[1:], "lr": 0.02}], lr=0.1)
+    scheduler = lib.SequentialLR(opt, build(lib, opt), milestones=milestones)
+    lrs = [scheduler.get_last_lr()]
+    for _ in range(EPOCHS):
+        opt.step()
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr() + [g["lr"] for g in opt.param_groups])
+    return lrs
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")  # torch's, for a nested one
+@pytest.mark.parametrize("name", SEQUENCES)
+def test_sequential_lr_matches_torch(name):
+    ours = _sequential_lrs(optim, optim, make_params()[:2], name)
+    theirs = _sequential_lrs(
+        torch.optim.lr_scheduler,
+        torch.optim,
+        [torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)],
+        name,
+    )
+    np.testing.assert_allclose(np.array(ours[1:]), np.array(theirs[1:]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12, atol=1e-15)

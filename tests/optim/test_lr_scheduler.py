@@ -145,6 +145,15 @@ SCHEDULES = [
     lambda o: optim.LinearLR(o, start_factor=0.1, total_iters=8),
     lambda o: optim.ReduceLROnPlateau(o, factor=0.5, patience=1, cooldown=1),
     lambda o: optim.OneCycleLR(o, max_lr=2.0, total_steps=12, three_phase=True),
+    lambda o: optim.LambdaLR(o, lambda epoch: 0.8**epoch),
+    lambda o: optim.SequentialLR(
+        o, [optim.LinearLR(o, start_factor=0.2, total_iters=3), optim.CosineAnnealingLR(o, T_max=6)], milestones=[3]
+    ),
+    lambda o: optim.SequentialLR(
+        o,
+        [optim.SequentialLR(o, [optim.StepLR(o, 2), optim.ExponentialLR(o, 0.9)], [2]), optim.ExponentialLR(o, 0.5)],
+        milestones=[6],
+    ),
 ]
 
 
@@ -173,3 +182,63 @@ def test_load_state_dict_refuses_another_schedulers_state():
     with pytest.raises(ValueError, match=r"^CosineAnnealingLR.load_state_dict: the attributes .*'T_max'.* expected"):
         cosine.load_state_dict(step.state_dict())
     assert cosine.state_dict() == before
+
+
+class Warmup:
+    """A callable object: LambdaLR saves its attributes, as PyTorch does."""
+
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+
+    def __call__(self, epoch: int) -> float:
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+def test_lambda_lr_saves_callable_objects_attributes_but_not_functions(tmp_path):
+    import nn
+
+    opt = _sgd(groups=2)
+    scheduler = optim.LambdaLR(opt, [Warmup(5), lambda epoch: 0.5])
+    scheduler.step()
+    state = scheduler.state_dict()
+    assert state["lr_lambdas"] == [{"epochs": 5}, None] and state["last_epoch"] == 1
+    nn.save(state, tmp_path / "scheduler.npz")
+    other = optim.LambdaLR(_sgd(groups=2), [Warmup(2), lambda epoch: 0.5])
+    other.load_state_dict(nn.load(tmp_path / "scheduler.npz"))
+    assert other.lr_lambdas[0].epochs == 5 and other.last_epoch == 1
+    other.step()
+    assert other.get_last_lr() == pytest.approx([3 / 5, 1.0])
+
+
+def test_sequential_lr_state_goes_through_a_checkpoint_file(tmp_path):
+    import nn
+
+    def make(o):
+        warmup = optim.LambdaLR(o, Warmup(3))
+        return optim.SequentialLR(o, [warmup, optim.CosineAnnealingLR(o, T_max=5)], milestones=[3])
+
+    straight = _sequence(make(_sgd()), 9)
+    first = make(_sgd())
+    head = _sequence(first, 4)
+    nn.save({"optimizer": first.optimizer.state_dict(), "scheduler": first.state_dict()}, tmp_path / "run.npz")
+    second = make(_sgd())
+    saved = nn.load(tmp_path / "run.npz")
+    second.optimizer.load_state_dict(saved["optimizer"])
+    second.load_state_dict(saved["scheduler"])
+    np.testing.assert_allclose(head + _sequence(second, 5)[1:], straight, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda o: optim.SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
+        (lambda o: optim.SequentialLR(o, [optim.StepLR(o, 2)], milestones=[1]), ValueError, "one milestone fewer"),
+        (lambda o: optim.SequentialLR(o, [optim.StepLR(_sgd(), 2)], []), ValueError, "belong to the optimizer"),
+        (lambda o: optim.SequentialLR(o, [optim.ReduceLROnPlateau(o)], []), TypeError, "got ReduceLROnPlateau"),
+        (lambda o: optim.LambdaLR(o, [lambda e: 1.0] * 2), ValueError, "lr_lambda must be a number or a list of 1"),
+        (lambda o: optim.LambdaLR(o, 0.5), TypeError, "lr_lambda must be callable"),
+    ],
+)
+def test_lambda_and_sequential_arguments_are_checked(make, error, message):
+    with pytest.raises(error, match=message):
+        make(_sgd())

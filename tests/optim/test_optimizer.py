@@ -9,7 +9,7 @@ import autograd as ag
 import optim
 from tests.optim.cases import PARAMS, gradient_sequence, groups, make_params, run
 
-ALL = [optim.SGD, optim.RMSprop, optim.Adagrad, optim.Adam, optim.AdamW]
+ALL = [optim.SGD, optim.RMSprop, optim.Adadelta, optim.Adagrad, optim.Adam, optim.AdamW]
 
 
 def _param(shape=(2,), dtype=np.float64):
@@ -28,6 +28,8 @@ def _param(shape=(2,), dtype=np.float64):
         (optim.RMSprop, dict(alpha=-0.1), "alpha"),
         (optim.RMSprop, dict(eps=-1e-8), "eps"),
         (optim.RMSprop, dict(momentum=-0.1), "momentum"),
+        (optim.Adadelta, dict(rho=1.5), "rho"),
+        (optim.Adadelta, dict(rho=-0.1), "rho"),
         (optim.Adagrad, dict(lr_decay=-0.1), "lr_decay"),
         (optim.Adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
         (optim.Adam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
@@ -274,6 +276,7 @@ def test_load_state_dict_rejects_buffers_of_another_shape():
         (optim.RMSprop, dict(alpha=np.array([0.9, 0.99])), TypeError, "alpha must be a number, got tuple"),
         (optim.RMSprop, dict(centered=1), TypeError, "centered must be a bool, got int 1"),
         (optim.Adagrad, dict(lr_decay=True), TypeError, "lr_decay must be a number, got bool"),
+        (optim.Adadelta, dict(rho="0.9"), TypeError, "rho must be a number, got str '0.9'"),
         (optim.Adam, dict(betas=0.9), TypeError, "betas must be a tuple of numbers, got float 0.9"),
         (optim.Adam, dict(betas=("0.9", 0.999)), TypeError, "betas must be a tuple of numbers"),
         (optim.Adam, dict(betas=(0.9, 0.99, 0.999)), ValueError, r"betas must be a pair"),

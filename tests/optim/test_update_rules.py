@@ -100,6 +100,17 @@ def test_adagrad_sums_squares_and_decays_the_learning_rate():
     _close(_trajectory(optim.Adagrad, lr=0.1, lr_decay=0.5, initial_accumulator_value=1.0, eps=0.0), [p1, p2, p3])
 
 
+def test_adadelta_scales_by_the_root_of_past_steps_over_the_root_of_past_gradients():
+    rho, eps = 0.5, 0.01
+    v1 = 0.5 * 1.0
+    d1 = math.sqrt(eps) / math.sqrt(v1 + eps) * 1.0
+    u1 = 0.5 * d1 * d1
+    v2 = rho * v1 + 0.5 * 4.0
+    d2 = math.sqrt(u1 + eps) / math.sqrt(v2 + eps) * -2.0
+    p1 = 1.0 - 0.5 * d1
+    _close(_trajectory(optim.Adadelta, steps=2, lr=0.5, rho=rho, eps=eps), [p1, p1 - 0.5 * d2])
+
+
 def _adam_moments():
     """First and second moments and their bias corrections for betas (0.5, 0.75) over GRADS."""
     m = [0.5, 0.5 * 0.5 + 0.5 * -2.0, 0.5 * -0.75 + 0.5 * 0.5]  # 0.5, -0.75, -0.125
@@ -145,6 +156,8 @@ def test_adamw_shrinks_the_parameter_outside_the_adaptive_step():
     _close(_trajectory(optim.AdamW, steps=2, lr=0.1, betas=(0.5, 0.75), eps=0.0, weight_decay=0.5), [p1, p2])
 
 
-@pytest.mark.parametrize("optimizer_class", [optim.SGD, optim.RMSprop, optim.Adagrad, optim.Adam, optim.AdamW])
+@pytest.mark.parametrize(
+    "optimizer_class", [optim.SGD, optim.RMSprop, optim.Adadelta, optim.Adagrad, optim.Adam, optim.AdamW]
+)
 def test_a_zero_learning_rate_leaves_the_parameter_alone(optimizer_class):
     assert _trajectory(optimizer_class, lr=0.0, weight_decay=0.1) == [1.0, 1.0, 1.0]

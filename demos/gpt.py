@@ -15,7 +15,7 @@ and learned features buy.
 
 Writes runs/gpt/: loss.png (training loss per step, training and validation loss at each evaluation, the
 bigram's validation loss, the learning rate), graph.svg (one forward and backward pass of a tiny batch, ops
-boxed by module, the repeated blocks folded into one), samples.txt and metrics.json. The default text is
+boxed by module), samples.txt and metrics.json. The default text is
 demos/assets/tinyshakespeare.txt (see demos/assets/README.md: public domain).
 """
 
@@ -132,7 +132,7 @@ DEFAULT_TEXT = Path(__file__).parent / "assets" / "tinyshakespeare.txt"
 # AdamW at a peak lr reached after `warmup` steps, annealed along a cosine to min_lr by the last step.
 FULL = dict(
     n_layer=4, n_head=4, n_embd=64, block_size=64,
-    batch_size=32, steps=1500, lr=3e-3, min_lr=3e-4, warmup=100, weight_decay=0.1, eval_every=100, eval_windows=256,
+    batch_size=32, steps=1500, lr=3e-3, min_lr=3e-4, warmup=100, weight_decay=0.1, eval_every=100, eval_windows=128,
 )  # fmt: skip
 QUICK = dict(
     n_layer=2, n_head=2, n_embd=16, block_size=16,
@@ -358,22 +358,19 @@ def train(model: GPT, text: Text, config: dict, rng) -> dict:
 
 
 def draw_one_step(model: GPT, text: Text, path: Path):
-    """One forward and backward pass of 2 windows of 8 characters, ops boxed by module, blocks folded."""
+    """One forward and backward pass of 2 windows of 8 characters, ops boxed by module."""
     rows = text.windows("train")[:2, :9]
     with ag.record_grad_stats(), nn.record_scopes(model) as scopes:
         _, loss = model(rows[:, :-1], rows[:, 1:])
         loss.backward()
     model.zero_grad()
-    return draw_graph(
-        loss, path, params=dict(model.named_parameters()), clusters=scopes.clusters, collapse_repeats=True
-    )
+    return draw_graph(loss, path, params=dict(model.named_parameters()), clusters=scopes.clusters)
 
 
 def loss_picture(history: dict, bigram: float, path: Path) -> str:
     steps = np.arange(1, len(history["loss"]) + 1)
     window = max(1, min(25, len(steps) // 5))
     smoothed = np.convolve(history["loss"], np.ones(window) / window, "valid")
-    last = steps[-1]
     panels = [
         dict(
             title="cross-entropy (nats per character)",
@@ -383,7 +380,7 @@ def loss_picture(history: dict, bigram: float, path: Path) -> str:
                 f"training batches (mean of {window})": (steps[window - 1 :], smoothed),
                 "training split": (history["eval_step"], history["eval_train"]),
                 "validation split": (history["eval_step"], history["eval_val"]),
-                "bigram baseline (validation)": ([0, last], [bigram, bigram]),
+                "bigram baseline (validation)": (steps, np.full(len(steps), bigram)),
             },
         ),
         dict(title="learning rate", xlabel="step", ylabel="lr", lines={"AdamW lr": (steps, history["lr"])}),
@@ -396,25 +393,44 @@ def main(argv=None) -> int:
     options = [
         (("--text",), dict(type=Path, default=DEFAULT_TEXT, help="UTF-8 text to train on (default: tiny shakespeare)")),
         (("--steps",), dict(type=int, default=None, help="training steps (default: 1500; 30 with --quick)")),
-        (("--sample-chars",), dict(type=int, default=None, help="characters to sample (default: 600; 80 with --quick)")),
+        (
+            ("--sample-chars",),
+            dict(type=int, default=None, help="characters to sample (default: 600; 80 with --quick)"),
+        ),
         (("--temperature",), dict(type=float, default=0.8, help="sampling temperature (default: 0.8)")),
         (("--top-k",), dict(type=int, default=None, help="sample among the k likeliest characters (default: all)")),
-        (("--prompt",), dict(default="\n", help="text the samples continue (default: a newline)")),
-    ]  # fmt: skip
+        (
+            ("--prompt",),
+            dict(default=None, help="text the samples continue (default: a newline, else the first character)"),
+        ),
+    ]
     args = parse_args("gpt", __doc__, argv, options)
     config = dict(QUICK if args.quick else FULL)
+    for name, value, low in (
+        ("--steps", args.steps, 1),
+        ("--sample-chars", args.sample_chars, 0),
+        ("--top-k", args.top_k, 1),
+    ):
+        if value is not None and value < low:
+            print(f"error: {name} must be at least {low}, got {value}", file=sys.stderr)
+            return 2
+    if not args.temperature > 0:
+        print(f"error: --temperature must be positive, got {args.temperature}", file=sys.stderr)
+        return 2
     if args.steps is not None:
         config["steps"] = args.steps
     sample_chars = args.sample_chars if args.sample_chars is not None else (80 if args.quick else 600)
     try:
         text = Text(args.text.read_text(encoding="utf-8"), config["block_size"])
-        prompt = text.encode(args.prompt)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         print(f"error: {args.text}: {error}", file=sys.stderr)
         return 2
-    except KeyError as error:
-        print(f"error: --prompt: the character {error} is not in the text's vocabulary", file=sys.stderr)
+    if args.prompt is None:
+        args.prompt = "\n" if "\n" in text.index else text.chars[text.train[0]]
+    if not args.prompt or not set(args.prompt) <= set(text.chars):
+        print(f"error: --prompt needs one or more characters of the text, got {args.prompt!r}", file=sys.stderr)
         return 2
+    prompt = text.encode(args.prompt)
     out = run_folder(args.out)
 
     ag.manual_seed(args.seed)  # initial weights
@@ -465,7 +481,7 @@ def main(argv=None) -> int:
         "parameters": parameters,
         "vocabulary": "".join(text.chars),
         "sample": sample,
-        "history": {k: np.round(v, 5) for k, v in history.items()},
+        "history": {k: np.round(v, 5) for k, v in history.items() if k != "step_ms"},
     }
     settings = {
         "text": str(args.text),

@@ -141,3 +141,41 @@ def test_the_schedule_warms_up_linearly_then_follows_a_cosine():
     factor = gpt.cosine_with_warmup(warmup=10, steps=110, min_ratio=0.1)
     assert [factor(s) for s in (0, 4, 9)] == pytest.approx([0.1, 0.5, 1.0])
     assert factor(10) == pytest.approx(1.0) and factor(60) == pytest.approx(0.55) and factor(110) == pytest.approx(0.1)
+
+
+def test_loss_and_every_gradient_match_pytorch():
+    """The same weights in PyTorch's functional ops: nanoGPT's forward, loss and gradients, in float32."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    ag.manual_seed(0)
+    model = gpt.GPT(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
+    for p in model.parameters():  # away from the initial zeros and ones, so every parameter matters
+        p.value = p.value + np.random.default_rng(1).normal(0, 0.1, p.shape).astype(np.float32)
+    rng = np.random.default_rng(2)
+    idx, targets = rng.integers(0, 11, (3, 8)), rng.integers(0, 11, (3, 8))
+    _, loss = model(idx, targets)
+    loss.backward()
+
+    w = {name: torch.tensor(p.value, requires_grad=True) for name, p in model.named_parameters()}
+    x = w["wte.weight"][torch.tensor(idx)] + w["wpe.weight"][:8]
+    for i in range(2):
+        h = f"h.{i}."
+
+        def ln(t, name):
+            return F.layer_norm(t, (8,), w[name + ".weight"], w[name + ".bias"])
+
+        def lin(t, name):
+            return F.linear(t, w[name + ".weight"], w[name + ".bias"])
+
+        q, k, v = lin(ln(x, h + "ln_1"), h + "attn.c_attn").split(8, dim=2)
+        q, k, v = (t.view(3, 8, 2, 4).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(3, 8, 8)
+        x = x + lin(y, h + "attn.c_proj")
+        x = x + lin(F.gelu(lin(ln(x, h + "ln_2"), h + "mlp.c_fc"), approximate="tanh"), h + "mlp.c_proj")
+    logits = F.linear(ln(x, "ln_f"), w["wte.weight"])
+    expected = F.cross_entropy(logits.view(-1, 11), torch.tensor(targets).view(-1))
+    expected.backward()
+
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, w[name].grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=name)

@@ -8,8 +8,8 @@ only), gradient clipping at norm 1 and a cosine learning rate after a linear war
     python -m demos.gpt --quick                # a few seconds: a tiny model, a few steps, every part once
 
 The text is split 90/10 into training and validation characters. The number to beat is a count-based bigram
-model fitted on the same training characters (add-one smoothed counts of each character pair): the best a model
-can do that sees only the previous character. Both are scored on the same validation targets, every character
+model fitted on the same training characters (add-one smoothed counts of each character pair): about the best a
+model can do that sees only the previous character. Both are scored on the same validation targets, every character
 of the validation split in windows of the context length, so the gap is what the transformer's longer context
 and learned features buy.
 
@@ -48,7 +48,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 class Embedding(nn.Module):
     """A lookup table of num_embeddings vectors of size embedding_dim, initialized N(0, 1) (stand-in)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, dtype=np.float32):
+    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype=np.float32):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = nn.Parameter(np.zeros((num_embeddings, embedding_dim), dtype=dtype))

@@ -3,7 +3,7 @@ blocks of multi-head causal self-attention and a GELU MLP with residual connecti
 that shares the token embedding's weights, written as nanoGPT writes it. AdamW (weight decay on the matrices
 only), gradient clipping at norm 1 and a cosine learning rate after a linear warm-up, as nanoGPT trains it.
 
-    python -m demos.gpt                        # 4 layers, 4 heads, 64 wide, context 64: a few minutes on 2 cores
+    python -m demos.gpt                        # 4 layers, 4 heads, 64 wide, context 64: about 3.5 minutes
     python -m demos.gpt --text my_book.txt     # any UTF-8 text file: its characters are the vocabulary
     python -m demos.gpt --quick                # a few seconds: a tiny model, a few steps, every part once
 
@@ -11,7 +11,10 @@ The text is split 90/10 into training and validation characters. The number to b
 model fitted on the same training characters (add-one smoothed counts of each character pair): about the best a
 model can do that sees only the previous character. Both are scored on the same validation targets, every character
 of the validation split in windows of the context length, so the gap is what the transformer's longer context
-and learned features buy.
+and learned features buy. Measured with one BLAS thread (OPENBLAS_NUM_THREADS=1), seed 0: 1,500 steps of 32
+windows of 64 characters at 97 ms per step, 194 s of CPU in all; the validation loss passes the bigram's 2.495
+by step 200 and ends at 1.642 (training 1.593), 0.85 nats per character below it. No dropout: in 1,500 steps
+the 208k parameters hardly overfit the 270k training characters (a gap of 0.05 nats).
 
 Writes runs/gpt/: loss.png (training loss per step, training and validation loss at each evaluation, the
 bigram's validation loss, the learning rate), graph.svg (one forward and backward pass of a tiny batch, ops

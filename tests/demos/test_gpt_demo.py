@@ -179,3 +179,12 @@ def test_loss_and_every_gradient_match_pytorch():
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad, w[name].grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+def test_help_names_the_demo_and_its_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        gpt.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "python -m demos.gpt" in text
+    assert all(option in text for option in ("--quick", "--seed", "--text", "--temperature", "--top-k", "--prompt"))

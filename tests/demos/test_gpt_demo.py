@@ -66,11 +66,13 @@ def test_quick_run_trains_samples_and_writes_its_files(run):
 
 def test_the_demo_reads_a_text_the_user_names(tmp_path):
     (tmp_path / "tiny.txt").write_text("abcab cabbac " * 40, encoding="utf-8")
-    process = start("gpt", "--quick", "--text", "tiny.txt", "--steps", "3", "--sample-chars", "20", cwd=tmp_path)
+    options = ("--text", "tiny.txt", "--steps", "3", "--sample-chars", "20", "--top-k", "2", "--temperature", "0.5")
+    process = start("gpt", "--quick", *options, cwd=tmp_path)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-3000:]
     metrics = json.loads((tmp_path / "runs" / "gpt" / "metrics.json").read_text())
     assert metrics["vocabulary"] == " abc" and metrics["steps"] == 3
+    assert metrics["settings"]["top_k"] == 2 and metrics["settings"]["temperature"] == 0.5
     assert len(metrics["sample"]) == 20 and set(metrics["sample"]) <= set(" abc")
 
 

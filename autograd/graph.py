@@ -317,6 +317,12 @@ def _fit(node, i: int, grad, meta: tuple):
     return grad if grad.dtype == dtype else grad.astype(dtype)
 
 
+def call_backward(node, ctx, out_grads: list):
+    """node's op backward; a one-input op may return its gradient bare, as PyTorch's Functions may."""
+    in_grads = node.op.backward(ctx, *out_grads)
+    return (in_grads,) if len(node.inputs) == 1 and not isinstance(in_grads, (tuple, list)) else in_grads
+
+
 def _run_backward(node, out_grads: list, create_graph: bool):
     """Run node's op backward on its output gradients, with the checks around it; returns the input gradients."""
     if node.saved_versions:
@@ -328,7 +334,7 @@ def _run_backward(node, out_grads: list, create_graph: bool):
     if create_graph:
         in_grads = higher_order.differentiable_backward(node, out_grads)
     else:
-        in_grads = node.op.backward(node.ctx, *out_grads)
+        in_grads = call_backward(node, node.ctx, out_grads)
     if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
         got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
         raise RuntimeError(

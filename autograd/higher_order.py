@@ -16,6 +16,7 @@ import copy
 
 import numpy as np
 
+from autograd import graph
 from autograd.modes import MODE, NotDifferentiableError
 from autograd.tensor import TensorNode
 from autograd.versions import INPUT, VIEW
@@ -28,7 +29,7 @@ def differentiable_backward(node, out_grads: list):
     out_grads = [g if isinstance(g, TensorNode) else TensorNode(g) for g in out_grads]
     previous, MODE.differentiating = MODE.differentiating, node.op
     try:
-        in_grads = node.op.backward(ctx, *out_grads)
+        in_grads = graph.call_backward(node, ctx, out_grads)
     except NotDifferentiableError as error:
         raise _refusal(node, f"it runs array-only code on TensorNodes ({error})") from error
     except AttributeError as error:

@@ -266,3 +266,24 @@ def test_methods_match_functions():
     for a, b in pairs:
         np.testing.assert_array_equal(a.value, b.value)
     assert x.argmax(axis=1).tolist() == x.value.argmax(axis=1).tolist()
+
+
+def test_a_one_input_backward_may_return_its_gradient_bare():
+    class Cube(Op):
+        """y = x^3;  dx = 3 x^2 g, returned without a tuple as PyTorch's Functions may."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * grad
+
+    x = ag.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    (dx,) = ag.grad(Cube.apply(x).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(dx.value, [3.0, 12.0])
+    dx.sum().backward()  # the bare gradient was recorded: its own derivative is 6 x
+    np.testing.assert_allclose(x.grad, [6.0, -12.0])

@@ -9,6 +9,43 @@
 from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
 from autograd.differentiate import grad, queue_callback
+from autograd.dtypes import (
+    bool,
+    cuda,
+    device,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from autograd.factories import (
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
 from autograd.graph import OpNode
 from autograd.modes import (
@@ -22,8 +59,13 @@ from autograd.modes import (
 )
 from autograd.op import OP_REGISTRY, Context, Op
 from autograd.ops import (
+    ValuesIndices,
     abs,
     add,
+    amax,
+    amin,
+    argmax,
+    argmin,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy_with_logits,
@@ -37,6 +79,7 @@ from autograd.ops import (
     elu,
     exp,
     expand,
+    flatten,
     getitem,
     leaky_relu,
     linear,
@@ -55,6 +98,7 @@ from autograd.ops import (
     neg,
     nll_loss,
     pad,
+    permute,
     pow,
     relu,
     reshape,
@@ -63,6 +107,7 @@ from autograd.ops import (
     sqrt,
     squeeze,
     stack,
+    std,
     sub,
     sum,
     swapaxes,
@@ -72,8 +117,10 @@ from autograd.ops import (
     var,
     where,
 )
+from autograd.ops.compare import eq, ge, gt, le, lt, ne
 from autograd.random import manual_seed
 from autograd.tensor import TensorNode, tensor
+from autograd.tensor_methods import Size
 
 __all__ = [
     "OP_REGISTRY",
@@ -150,6 +197,54 @@ __all__ = [
     "var",
     "viz",
     "where",
+    "bool",
+    "cuda",
+    "device",
+    "double",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "long",
+    "short",
+    "uint8",
+    "arange",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "zeros",
+    "zeros_like",
+    "ValuesIndices",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "flatten",
+    "permute",
+    "std",
+    "Size",
+    "eq",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "ne",
 ]
 
 allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

@@ -5,9 +5,10 @@ PyTorch's rules:
   `w -= lr * w.grad`, keeps `w` the same tensor, still requiring grad); outside, a RuntimeError.
 - Where nothing is recorded (no_grad, or no input requires grad) the array is written, and its
   version counted (autograd/versions.py): a backward through an op that saved it refuses to run.
-- Where the change is recorded, the op runs out of place, its result is written into the tensor's
-  memory and the tensor stands for that result from then on (its source is the new OpNode), so
-  gradients flow through the change. An op that saved the old array refuses backward, as in PyTorch.
+- Where the change is recorded, the op runs out of place (on a copy of the old array, which it may
+  save for backward), its result is written into the tensor's memory and the tensor stands for that
+  result from then on (its source is the new OpNode), so gradients flow through the change. An
+  earlier op that saved the old array refuses backward, as in PyTorch.
   A tensor that is a view, or that has views, is refused there: PyTorch rewrites the views'
   history too, nodegrad does not, and a view would silently keep the history of the old values.
 
@@ -50,22 +51,22 @@ class InPlaceMethods:
         return self.pow_(other)
 
     def add_(self, other, *, alpha=1):
-        return in_place(self, "add_", lambda: ops.add(self, other if alpha == 1 else ops.mul(other, alpha)))
+        return in_place(self, "add_", ops.add, other if alpha == 1 else ops.mul(other, alpha))
 
     def sub_(self, other, *, alpha=1):
-        return in_place(self, "sub_", lambda: ops.sub(self, other if alpha == 1 else ops.mul(other, alpha)))
+        return in_place(self, "sub_", ops.sub, other if alpha == 1 else ops.mul(other, alpha))
 
     def mul_(self, other):
-        return in_place(self, "mul_", lambda: ops.mul(self, other))
+        return in_place(self, "mul_", ops.mul, other)
 
     def div_(self, other):
-        return in_place(self, "div_", lambda: ops.div(self, other))
+        return in_place(self, "div_", ops.div, other)
 
     def pow_(self, exponent):
-        return in_place(self, "pow_", lambda: ops.pow(self, exponent))
+        return in_place(self, "pow_", ops.pow, exponent)
 
     def clamp_(self, min=None, max=None):
-        return in_place(self, "clamp_", lambda: ops.clip(self, min, max))
+        return in_place(self, "clamp_", lambda t: ops.clip(t, min, max))
 
     def zero_(self):
         return overwrite(self, "zero_", 0)
@@ -86,11 +87,16 @@ class InPlaceMethods:
         return overwrite(self, "uniform_", generator().uniform(a, b, self.shape))
 
 
-def in_place(tensor, where: str, compute, casting: str = "same_kind"):
-    """Run `compute()` (the out-of-place op) and make `tensor` hold its result: see the module docstring."""
+def in_place(tensor, where: str, fn, *args, casting: str = "same_kind"):
+    """Make `tensor` hold `fn(tensor, *args)` (an out-of-place op) in its own memory: see the module docstring."""
+    from autograd.ops.write import _WriteInto  # an Op: its module imports TensorNode, which inherits from here
+
     if tensor.source is None and tensor._requires_grad and MODE.grad_enabled:
         raise RuntimeError(f"{where}: a leaf Variable that requires grad is being used in an in-place operation.")
-    result = compute()
+    recorded = MODE.grad_enabled and any(getattr(a, "_requires_grad", False) for a in (tensor, *args))
+    if recorded:
+        _check_no_views(tensor, where)
+    result = fn(_copy_in_place_of(tensor) if recorded else tensor, *args)
     if result.shape != tensor.shape:
         raise RuntimeError(
             f"{where}: output with shape {tensor.shape} doesn't match the broadcast shape {result.shape}"
@@ -99,12 +105,11 @@ def in_place(tensor, where: str, compute, casting: str = "same_kind"):
         raise RuntimeError(
             f"{where}: result type {result.dtype} can't be cast to the desired output type {tensor.dtype}"
         )
-    recorded = result._requires_grad
-    if recorded:
-        _check_no_views(tensor, where)
-        result = result if result.dtype == tensor.dtype else ops.cast(result, tensor.dtype)
     try:
-        np.copyto(tensor._value, result._value, casting=casting)
+        if recorded:  # the tensor becomes the output of an op that wrote its memory: its edits count there
+            written = _WriteInto.apply(result, out=tensor._value, casting=casting)
+        else:
+            np.copyto(tensor._value, result._value, casting=casting)
     except ValueError:
         raise RuntimeError(
             f"{where}: the tensor's array (shape {tensor.shape}) is read-only, a broadcast view (expand?) or a "
@@ -112,14 +117,22 @@ def in_place(tensor, where: str, compute, casting: str = "same_kind"):
         ) from None
     count_edit(tensor)
     if recorded:
-        tensor._requires_grad, tensor.source, tensor._index = True, result.source, result._index
+        tensor._requires_grad, tensor.source, tensor._index = True, written.source, 0
     return tensor
+
+
+def _copy_in_place_of(tensor):
+    """A copy of `tensor`'s array at its place in the graph: what the recorded op may save for backward,
+    since the tensor's own array is about to be overwritten."""
+    if tensor.source is None:  # a leaf without gradient (a buffer that `+= w` brings into the graph)
+        return type(tensor)(tensor._value.copy())
+    return type(tensor)._wrap(tensor._value.copy(), tensor.source, tensor._index)
 
 
 def overwrite(tensor, where: str, src):
     """`src` broadcast into `tensor`; recorded as a `where` whose gradient goes to `src` only."""
     keep = np.zeros(tensor.shape, dtype=bool)
-    return in_place(tensor, where, lambda: ops.where(keep, tensor, src), casting="unsafe")
+    return in_place(tensor, where, lambda t, s: ops.where(keep, t, s), src, casting="unsafe")
 
 
 def _check_no_views(tensor, where: str) -> None:

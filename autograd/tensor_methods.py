@@ -128,6 +128,18 @@ class TensorMethods(InPlaceMethods):
     def __ge__(self, other):
         return numpy_api.constant(np.greater_equal, self, other)
 
+    def __and__(self, other):
+        return numpy_api.constant(np.bitwise_and, self, other)
+
+    def __or__(self, other):
+        return numpy_api.constant(np.bitwise_or, self, other)
+
+    def __xor__(self, other):
+        return numpy_api.constant(np.bitwise_xor, self, other)
+
+    def __invert__(self):
+        return numpy_api.constant(np.invert, self)
+
     def eq(self, other):
         return numpy_api.constant(np.equal, self, other)
 

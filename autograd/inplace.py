@@ -124,9 +124,11 @@ def in_place(tensor, where: str, fn, *args, casting: str = "same_kind"):
 def _copy_in_place_of(tensor):
     """A copy of `tensor`'s array at its place in the graph: what the recorded op may save for backward,
     since the tensor's own array is about to be overwritten."""
+    from autograd.tensor import TensorNode  # not type(tensor): a Parameter's constructor would require grad
+
     if tensor.source is None:  # a leaf without gradient (a buffer that `+= w` brings into the graph)
-        return type(tensor)(tensor._value.copy())
-    return type(tensor)._wrap(tensor._value.copy(), tensor.source, tensor._index)
+        return TensorNode(tensor._value.copy())
+    return TensorNode._wrap(tensor._value.copy(), tensor.source, tensor._index)
 
 
 def overwrite(tensor, where: str, src):

@@ -228,7 +228,9 @@ class TensorMethods(InPlaceMethods):
     def view(self, *shape):
         """A tensor of `shape` with these elements (a view of the memory when numpy can give one)."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-            return ops.cast(self, shape[0])  # view(dtype): a reinterpretation in torch, a cast here
+            raise TypeError(
+                f"view: takes sizes (view(dtype), a reinterpretation of the bits, is not supported), got {shape[0]!r}"
+            )
         return ops.reshape(self, _sizes(shape))
 
     def view_as(self, other):

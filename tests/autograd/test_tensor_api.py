@@ -350,3 +350,16 @@ def test_data_is_a_detached_view_sharing_memory_and_can_be_replaced():
     ag.manual_seed(0)
     w.data.normal_(0.0, 0.02)
     assert abs(w.value).max() < 0.2 and w.dtype == np.float32
+
+
+def test_second_derivatives_through_a_recorded_in_place_change_match_torch():
+    def first_and_second(m, grad, x):
+        y = x * x
+        y.mul_(x)
+        (g,) = grad(y.sum(), x, create_graph=True)
+        return g, grad(g.sum(), x)[0]
+
+    x, x_t = ag.tensor([1.0, 2.0, 3.0], requires_grad=True), torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    ours, theirs = first_and_second(ag, ag.grad, x), first_and_second(torch, torch.autograd.grad, x_t)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.value, b.detach().numpy())

@@ -9,6 +9,43 @@
 from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
 from autograd.differentiate import grad, queue_callback
+from autograd.dtypes import (
+    bool,
+    cuda,
+    device,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from autograd.factories import (
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient, rel_error
 from autograd.graph import OpNode
 from autograd.modes import (
@@ -22,8 +59,13 @@ from autograd.modes import (
 )
 from autograd.op import OP_REGISTRY, Context, Op
 from autograd.ops import (
+    ValuesIndices,
     abs,
     add,
+    amax,
+    amin,
+    argmax,
+    argmin,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy_with_logits,
@@ -45,6 +87,7 @@ from autograd.ops import (
     exp,
     expand,
     expm1,
+    flatten,
     gather,
     gelu,
     getitem,
@@ -70,6 +113,7 @@ from autograd.ops import (
     nll_loss,
     one_hot,
     pad,
+    permute,
     pow,
     relu,
     reshape,
@@ -83,6 +127,7 @@ from autograd.ops import (
     sqrt,
     squeeze,
     stack,
+    std,
     sub,
     sum,
     swapaxes,
@@ -95,8 +140,10 @@ from autograd.ops import (
     var,
     where,
 )
+from autograd.ops.compare import eq, ge, gt, le, lt, ne
 from autograd.random import manual_seed
 from autograd.tensor import TensorNode, tensor
+from autograd.tensor_methods import Size
 
 __all__ = [
     "OP_REGISTRY",
@@ -196,6 +243,54 @@ __all__ = [
     "embedding",
     "layer_norm",
     "cat",
+    "bool",
+    "cuda",
+    "device",
+    "double",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "half",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "long",
+    "short",
+    "uint8",
+    "arange",
+    "empty",
+    "empty_like",
+    "eye",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "zeros",
+    "zeros_like",
+    "ValuesIndices",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "flatten",
+    "permute",
+    "std",
+    "Size",
+    "eq",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "ne",
 ]
 
 allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

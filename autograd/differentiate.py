@@ -72,9 +72,10 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one
         # array handed to two inputs) is copied, so that editing one .grad cannot change another.
         if not g.flags.writeable or g.base is not None or id(g) in stored or id(g) in seed_ids:
-            g = g.copy()
+            g = np.array(g)  # np.array, not .copy(): a numpy scalar (0-d sums) must become a writable array
         stored.add(id(g))
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        # asarray: the sum of two 0-d arrays is a numpy scalar, which `.grad.fill(0)` could not change.
+        leaf.grad = g if leaf.grad is None else np.asarray(leaf.grad + g)
         if watch:
             for hook in watch.get(leaf, ()):
                 hook(leaf)

@@ -197,7 +197,7 @@ def _call(where: str, func: Callable, inputs: tuple, strict: bool) -> tuple:
 def _vectors(where: str, v, refs: tuple, refs_are_tuple: bool, name: str) -> tuple:
     """`v` as one entry per ref, each of its ref's shape; None (ones) only for a single one-element ref."""
     if v is None:
-        if len(refs) != 1 or refs[0].size != 1:
+        if len(refs) != 1 or np.size(refs[0]) != 1:
             shapes = [r.shape for r in refs]
             raise RuntimeError(f"{where}: v may be omitted only for a single one-element {name}, got shapes {shapes}")
         return (None,)
@@ -258,7 +258,7 @@ def _gradient(where: str, func: Callable, inputs: tuple, strict: bool) -> tuple:
     is_tuple, outputs = _call(where, func, inputs, strict)
     if is_tuple:
         raise RuntimeError(f"{where}: expected func to return a single TensorNode, got a tuple of {len(outputs)}")
-    if outputs[0].size != 1:
+    if outputs[0].numel() != 1:
         raise RuntimeError(f"{where}: expected func to return a one-element TensorNode, got shape {outputs[0].shape}")
     found = _grads(outputs, inputs, (None,), create_graph=True)
     gradient = _fill(where, found, inputs, strict, False, "the output to depend on every input")
@@ -288,7 +288,7 @@ def _jacobian(where, func, inputs, create_graph, strict, vectorize, name="output
 def _jacobian_rows(where, row_name, out, inputs, create_graph, strict) -> tuple:
     """The blocks d out / d inputs[j], one backward pass per element of `out` (seeded with a one-hot)."""
     rows = []
-    for flat in np.eye(out.size, dtype=out.dtype):
+    for flat in np.eye(np.size(out), dtype=out.dtype):
         found = _grads((out,), inputs, (flat.reshape(out.shape),), create_graph)
         rows.append(_fill(where, found, inputs, strict, create_graph, f"{row_name} to depend on every input"))
     blocks = []

@@ -76,7 +76,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     found = grad(output, checked, grad_outputs=projection.astype(output.dtype), allow_unused=True)
     for t, g in zip(checked, found):
         analytic = np.zeros(t.shape) if g is None else g.value
-        _compare(t, inputs.index(t), analytic, numerical_gradient(scalar, t, eps), atol, rtol)
+        _compare(t, _position(inputs, t), analytic, numerical_gradient(scalar, t, eps), atol, rtol)
     return True
 
 
@@ -106,8 +106,13 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
             flat = [ops.reshape(g, (-1,)) for g in found if g is not None]
             return ops.concat(flat) if flat else ops.mul(args[-1].sum(), 0.0)
 
-    positions = [inputs.index(t) for t in checked]
+    positions = [_position(inputs, t) for t in checked]
     return gradcheck(first_derivatives, [*inputs, vector], eps, atol, rtol)
+
+
+def _position(inputs: list, t: TensorNode) -> int:
+    """Where `t` itself is in `inputs` (list.index would compare tensors with ==, element-wise)."""
+    return next(i for i, x in enumerate(inputs) if x is t)
 
 
 def _checked_inputs(where: str, inputs: list) -> list:

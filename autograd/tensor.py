@@ -1,10 +1,11 @@
-"""TensorNode: a value, its gradient, and the OpNode that made it; operators delegate to ops."""
+"""TensorNode: a value, its gradient, and the OpNode that made it; its PyTorch methods are in tensor_methods.py."""
 
 import weakref
 
 import numpy as np
 
 from autograd.modes import MODE, NotDifferentiableError
+from autograd.tensor_methods import TensorMethods
 from autograd.versions import count_edit, version_owner
 
 
@@ -22,7 +23,7 @@ def _check_can_require_grad(dtype) -> None:
         raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {dtype}")
 
 
-class TensorNode:
+class TensorNode(TensorMethods):
     """An ndarray in the graph: `.value`, `.grad`, `.requires_grad`, `.source` (None for leaves).
 
     Args:
@@ -46,6 +47,7 @@ class TensorNode:
         "_base",
         "_retains_grad",
         "_hooks",
+        "_viewed",  # set by versions.share_version when an op output views this memory
         "__weakref__",
     )
 
@@ -133,19 +135,8 @@ class TensorNode:
     def ndim(self) -> int:
         return self._value.ndim
 
-    @property
-    def size(self) -> int:
-        return self._value.size
-
     def __len__(self) -> int:
         return len(self._value)
-
-    def numpy(self) -> np.ndarray:
-        """The value itself (shared, not copied)."""
-        return self.value
-
-    def item(self):
-        return self.value.item()
 
     def _refuse_while_differentiating(self, what: str) -> None:
         # Inside a backward run on TensorNodes (create_graph=True), the plain value of a tensor that
@@ -219,7 +210,7 @@ class TensorNode:
             t = tensor()
             if t is not None:
                 value = np.array(grad.value if isinstance(grad, TensorNode) else grad)
-                t.grad = value if t.grad is None else t.grad + value
+                t.grad = value if t.grad is None else np.asarray(t.grad + value)
 
         self.source.add_hook(self._index, keep)
 
@@ -237,160 +228,35 @@ class TensorNode:
         """Call `hook(self)` in each backward once it has added to this leaf's `.grad`, before the walk ends."""
         return differentiate.post_accumulate_grad_hook(self, hook)
 
-    # ----- operators -----
-    def __add__(self, other):
-        return ops.add(self, other)
 
-    def __radd__(self, other):
-        return ops.add(other, self)
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None, device=None) -> TensorNode:
+    """A new leaf holding a copy of `data`, as torch.tensor: Python ints make int64, floats float32 and
+    bools bool; ndarrays and numpy scalars keep their dtype. (`TensorNode(data)`, like torch.Tensor,
+    makes float32 of any Python number.)
 
-    def __sub__(self, other):
-        return ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.div(other, self)
-
-    def __pow__(self, other):
-        return ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return ops.matmul(other, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __abs__(self):
-        return ops.abs(self)
-
-    # Comparisons give bool tensors without gradient (PyTorch's); `==` stays identity: tensors key dicts.
-    def __lt__(self, other):
-        return numpy_api.constant(np.less, self, other)
-
-    def __le__(self, other):
-        return numpy_api.constant(np.less_equal, self, other)
-
-    def __gt__(self, other):
-        return numpy_api.constant(np.greater, self, other)
-
-    def __ge__(self, other):
-        return numpy_api.constant(np.greater_equal, self, other)
-
-    def astype(self, dtype):
-        """This tensor converted to `dtype` (gradients flow back in the original dtype)."""
-        return ops.cast(self, dtype)
-
-    def __getitem__(self, index):
-        return ops.getitem(self, index)
-
-    @property
-    def T(self) -> "TensorNode":
-        return ops.transpose(self)
-
-    # ----- methods for the common ops -----
-    def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return ops.min(self, axis, keepdims)
-
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return ops.var(self, axis, ddof, keepdims)
-
-    def argmax(self, axis=None) -> np.ndarray:
-        """Indices of the maxima (an integer ndarray: no gradient flows through an index)."""
-        return self._value.argmax(axis)
-
-    def reshape(self, *shape):
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def flatten(self, start_axis: int = 0, end_axis: int = -1):
-        return ops.flatten(self, start_axis, end_axis)
-
-    def transpose(self, *axes):
-        return ops.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def expand(self, *shape):
-        return ops.expand(self, shape[0] if len(shape) == 1 else shape)
-
-    def squeeze(self, axis=None):
-        return ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis):
-        return ops.unsqueeze(self, axis)
-
-    def exp(self):
-        return ops.exp(self)
-
-    def log(self):
-        return ops.log(self)
-
-    def sqrt(self):
-        return ops.sqrt(self)
-
-    def abs(self):
-        return ops.abs(self)
-
-    def clip(self, a_min=None, a_max=None):
-        return ops.clip(self, a_min, a_max)
-
-    def relu(self):
-        return ops.relu(self)
-
-    def sigmoid(self):
-        return ops.sigmoid(self)
-
-    def tanh(self):
-        return ops.tanh(self)
-
-    def leaky_relu(self, negative_slope=0.01):
-        return ops.leaky_relu(self, negative_slope)
-
-    def elu(self, alpha=1.0):
-        return ops.elu(self, alpha)
-
-    def softmax(self, axis=-1):
-        return ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return ops.log_softmax(self, axis)
-
-
-def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> TensorNode:
-    """A new leaf holding a copy of `data` (Python numbers and lists become float32).
-
-    >>> tensor([1, 2]).dtype
-    dtype('float32')
+    >>> tensor([1, 2]).dtype, tensor([1, 2.5]).dtype, tensor(np.arange(2)).dtype
+    (dtype('int64'), dtype('float32'), dtype('int64'))
     """
+    dtypes.check_device("tensor", device)
     if isinstance(data, TensorNode):
         data = data.value
-    array = np.array(data, dtype=dtype) if dtype is not None or isinstance(data, np.ndarray) else _default_dtype(data)
+    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
+        array = np.array(data, dtype=dtype)
+    else:
+        array = np.array(data)
+        array = array.astype(_PYTHON_DTYPES.get(array.dtype.kind, array.dtype), copy=False)
     return TensorNode(array, requires_grad=requires_grad, name=name)
 
 
+# torch.tensor's dtypes for Python numbers (numpy makes them 64-bit).
+_PYTHON_DTYPES = {"f": np.float32, "i": np.int64, "u": np.int64, "c": np.complex64}
+
+
 # These modules import TensorNode; its methods call them.
-from autograd import differentiate, graph, ops  # noqa: E402
+from autograd import differentiate, dtypes, graph, inplace, ops, tensor_math, tensor_methods  # noqa: E402
+from autograd.op import normalize_axis  # noqa: E402
 from autograd.ops import numpy_api  # noqa: E402
+
+inplace.ops = tensor_methods.ops = tensor_math.ops = ops
+tensor_methods.numpy_api = tensor_math.numpy_api = numpy_api
+tensor_methods.normalize_axis = normalize_axis

@@ -37,6 +37,7 @@ def share_version(output, inputs: tuple) -> None:
     for t in inputs:
         if hasattr(t, "_version") and memory_root(t._value) is root:
             output._base = version_owner(t)
+            output._base._viewed = True  # in-place changes of it can no longer be recorded: autograd/inplace.py
             return
 
 

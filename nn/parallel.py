@@ -35,7 +35,7 @@ class _Bucket:
 
     def __init__(self, params: list, dtype):
         self.params = params
-        self.offsets = np.cumsum([0] + [p.size for p in params])
+        self.offsets = np.cumsum([0] + [p.numel() for p in params])
         self.flat = np.empty(self.offsets[-1], dtype)
         self.missing = len(params)  # gradients not yet copied in, in this backward
         self.work = None
@@ -209,7 +209,7 @@ class DistributedDataParallel(Module):
         self._reducer = _Reducer(named, bucket_cap_mb * 2**20, find_unused_parameters)
 
     def _sync_buffers(self) -> None:
-        buffers = [b for b in self.module.buffers() if b.size]
+        buffers = [b for b in self.module.buffers() if np.size(b)]
         if buffers and distributed.get_world_size() > 1:
             _broadcast_from_rank_zero(buffers)
 

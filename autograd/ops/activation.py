@@ -220,10 +220,11 @@ def silu(input):
     return input * Sigmoid.apply(input)
 
 
-def softmax(x, axis=-1):
-    """Probabilities along `axis`, computed from shifted logits so large values cannot overflow."""
-    return Softmax.apply(x, axis=axis)
+def softmax(x, dim=-1, *, axis=None):
+    """Probabilities along `dim` (numpy's alias: `axis`), from shifted logits so large values cannot overflow."""
+    return Softmax.apply(x, axis=dim if axis is None else axis)
 
 
-def log_softmax(x, axis=-1):
-    return LogSoftmax.apply(x, axis=axis)
+def log_softmax(x, dim=-1, *, axis=None):
+    """Log-probabilities along `dim` (`axis`: numpy's alias)."""
+    return LogSoftmax.apply(x, axis=dim if axis is None else axis)

@@ -1,5 +1,6 @@
-"""Reductions with numpy's semantics: Sum, Mean, Max, Min, Var (axis: None, int or tuple; keepdims), LogSumExp,
-and the scan Cumsum.
+"""Reductions: Sum, Mean, Max, Min, Var, LogSumExp and the scan Cumsum, and their functions with PyTorch's
+signatures (dim, keepdim; numpy's axis and keepdims are aliases), max/min over a dim giving (values,
+indices), argmax, argmin.
 
 Sums of float32 (and float16) run in float64 and return the input's dtype. numpy adds an axis that is
 not the innermost in memory (axis 0 of a C-order array) one row at a time into a running total of the
@@ -7,9 +8,13 @@ input's dtype, without its pairwise summation: at float32, the mean of 1e5 value
 several units off. `centered_moments` is the one place that computes a mean and a variance from data.
 """
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from autograd.op import Op, normalize_axes, normalize_axis
+from autograd.ops.math import Cast, Maximum, Minimum, Sqrt
+from autograd.tensor import TensorNode
 
 
 def accumulator(dtype: np.dtype) -> np.dtype | None:
@@ -231,27 +236,131 @@ def _centered(x, axes):
     return x - Mean.call(x, axis=axes, keepdims=True)
 
 
-def sum(x, axis=None, keepdims=False):
-    """Sum over `axis` (None: all axes)."""
-    return Sum.apply(x, axis=axis, keepdims=keepdims)
+class ValuesIndices(NamedTuple):
+    """What `max` and `min` over a dim return, as torch.return_types.max: unpack it or read its fields."""
+
+    values: Any
+    indices: Any
 
 
-def mean(x, axis=None, keepdims=False):
-    return Mean.apply(x, axis=axis, keepdims=keepdims)
+def dim_alias(where: str, dim, axis):
+    """`dim`, or numpy's spelling `axis` of it (not both)."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{where}: pass dim or its numpy alias axis, not both, got dim={dim!r} and axis={axis!r}")
+    return axis
 
 
-def max(x, axis=None, keepdims=False):
-    """The maximum values over `axis` (values only; use `.argmax` for indices)."""
-    return Max.apply(x, axis=axis, keepdims=keepdims)
+def keepdim_alias(keepdim: bool, keepdims) -> bool:
+    """`keepdim`, or numpy's spelling `keepdims` of it."""
+    return bool(keepdim if keepdims is None else keepdims)
 
 
-def min(x, axis=None, keepdims=False):
-    return Min.apply(x, axis=axis, keepdims=keepdims)
+def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum over `dim` (None: all dims; an int or a tuple), as torch.sum; `axis`/`keepdims` are numpy's aliases.
+
+    >>> sum(np.ones((2, 3)), 1).value.tolist()
+    [3.0, 3.0]
+    """
+    x = x if dtype is None else Cast.call(x, dtype=np.dtype(dtype))
+    return Sum.apply(x, axis=dim_alias("sum", dim, axis), keepdims=keepdim_alias(keepdim, keepdims))
 
 
-def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance over `axis`, dividing by n - ddof (ddof=0: the biased estimate, as numpy)."""
-    return Var.apply(x, axis=axis, ddof=ddof, keepdims=keepdims)
+def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean over `dim` (None: all dims), as torch.mean."""
+    x = x if dtype is None else Cast.call(x, dtype=np.dtype(dtype))
+    return Mean.apply(x, axis=dim_alias("mean", dim, axis), keepdims=keepdim_alias(keepdim, keepdims))
+
+
+def _extremum(where, op, arg, x, dim, keepdim, axis, keepdims):
+    """torch.max / torch.min: over everything a 0-d value; over one dim (values, indices)."""
+    dim, keep = dim_alias(where, dim, axis), keepdim_alias(keepdim, keepdims)
+    if dim is None:
+        return op.apply(x, axis=None, keepdims=keep)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{where}: dim must be one int (amax/amin take several), got {dim!r}")
+    return ValuesIndices(op.apply(x, axis=dim, keepdims=keep), arg(x, dim, keep))
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """As torch.max: the largest value; over `dim` a (values, indices) named tuple; with a tensor, `maximum`.
+
+    Ties share the gradient evenly (PyTorch gives it to the index it returns when a dim is given).
+
+    >>> values, indices = max(np.array([[1.0, 3.0], [4.0, 2.0]]), 1)
+    >>> values.value.tolist(), indices.value.tolist()
+    ([3.0, 4.0], [1, 0])
+    """
+    if hasattr(dim, "shape") and not isinstance(dim, np.integer):
+        return Maximum.apply(x, dim)
+    return _extremum("max", Max, argmax, x, dim, keepdim, axis, keepdims)
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """As torch.min: the smallest value; over `dim` a (values, indices) named tuple; with a tensor, `minimum`."""
+    if hasattr(dim, "shape") and not isinstance(dim, np.integer):
+        return Minimum.apply(x, dim)
+    return _extremum("min", Min, argmin, x, dim, keepdim, axis, keepdims)
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The maximum values over `dim` (an int or a tuple; None: all), as torch.amax; ties share the gradient."""
+    return Max.apply(x, axis=dim_alias("amax", dim, axis), keepdims=keepdim_alias(keepdim, keepdims))
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The minimum values over `dim` (an int or a tuple; None: all), as torch.amin."""
+    return Min.apply(x, axis=dim_alias("amin", dim, axis), keepdims=keepdim_alias(keepdim, keepdims))
+
+
+def _arg(where, fn, x, dim, keepdim, axis, keepdims):
+    array = np.asarray(getattr(x, "_value", x))
+    dim, keep = dim_alias(where, dim, axis), keepdim_alias(keepdim, keepdims)
+    if dim is None:
+        index = fn(array.reshape(-1))
+        return TensorNode(np.full((1,) * array.ndim if keep else (), index, dtype=np.int64))
+    axis = normalize_axis(where, dim, array.ndim, "dim")
+    if array.ndim == 0:
+        return TensorNode(np.zeros((), np.int64))
+    return TensorNode(fn(array, axis=axis, keepdims=keep).astype(np.int64, copy=False))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Indices of the maxima over `dim` (None: into the flattened tensor), an int64 TensorNode without gradient.
+
+    >>> argmax(np.array([[1.0, 3.0], [4.0, 2.0]]), dim=1).value.tolist()
+    [1, 0]
+    """
+    return _arg("argmax", np.argmax, x, dim, keepdim, axis, keepdims)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Indices of the minima over `dim`, an int64 TensorNode without gradient."""
+    return _arg("argmin", np.argmin, x, dim, keepdim, axis, keepdims)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, ddof=None, keepdims=None):
+    """Variance over `dim`, as torch.var: divides by n - correction, correction=1 (unbiased) by default.
+
+    `unbiased=False` is correction 0; numpy's `ddof` is an alias of `correction` (numpy's default, 0,
+    is not ours: pass ddof=0 or correction=0 for the biased estimate).
+
+    >>> var(np.array([1.0, 2.0, 3.0])).item(), var(np.array([1.0, 2.0, 3.0]), correction=0).item()
+    (1.0, 0.6666666666666666)
+    """
+    if isinstance(dim, bool):  # torch.var(x, unbiased)
+        dim, unbiased = None, dim
+    given = [c for c in (correction, ddof, None if unbiased is None else int(bool(unbiased))) if c is not None]
+    if len(given) > 1:
+        raise TypeError(f"var: pass one of unbiased, correction and ddof, got {len(given)}")
+    dim, keep = dim_alias("var", dim, axis), keepdim_alias(keepdim, keepdims)
+    return Var.apply(x, axis=dim, ddof=given[0] if given else 1, keepdims=keep)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, ddof=None, keepdims=None):
+    """Standard deviation over `dim`, as torch.std (correction=1 by default): the square root of `var`."""
+    return Sqrt.apply(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def logsumexp(input, dim, keepdim: bool = False):

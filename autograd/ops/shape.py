@@ -238,24 +238,51 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return Reshape.apply(x, shape=shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
-def transpose(x, axes=None):
-    """Permute the axes (None reverses them), as numpy's transpose."""
-    return Transpose.apply(x, axes=axes)
+def transpose(x, dim0=None, dim1=None, *, axes=None):
+    """`x` with dims `dim0` and `dim1` swapped, as torch.transpose.
+
+    numpy's form stays where it does not conflict: one tuple (or `axes=`) permutes the axes, none reverses them.
+
+    >>> transpose(np.zeros((2, 3)), 0, 1).shape, transpose(np.zeros((2, 3, 4)), (2, 0, 1)).shape
+    ((3, 2), (4, 2, 3))
+    """
+    if dim1 is None:
+        return Transpose.apply(x, axes=dim0 if axes is None else axes)
+    return swapaxes(x, normalize_axis("transpose", dim0, np.ndim(x), "dim0"), dim1)
+
+
+def permute(x, *dims):
+    """`x` with its dims reordered (`dims` as varargs or one tuple), as torch.permute."""
+    return Transpose.apply(x, axes=tuple(dims[0] if len(dims) == 1 and not np.isscalar(dims[0]) else dims))
 
 
 def swapaxes(x, axis1: int, axis2: int):
     """`x` with two axes exchanged, as numpy's swapaxes."""
     axes = list(range(np.ndim(x)))
+    axis1, axis2 = (normalize_axis("transpose", a, len(axes), "dim") for a in (axis1, axis2))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return Transpose.apply(x, axes=tuple(axes))
 
 
-def squeeze(x, axis=None):
-    return Squeeze.apply(x, axis=axis)
+def squeeze(x, dim=None, *, axis=None):
+    """`x` without its dims of size 1 (only `dim`, an int or a tuple, if given), as torch.squeeze.
+
+    A given dim whose size is not 1 is left in place, as PyTorch does (numpy's squeeze raises).
+    """
+    dim = axis if dim is None else dim
+    if dim is None:
+        return Squeeze.apply(x, axis=None)
+    shape = np.shape(x)
+    dims = normalize_axes("squeeze", dim, len(shape))
+    return Squeeze.apply(x, axis=tuple(d for d in dims if shape[d] == 1))
 
 
-def unsqueeze(x, axis):
-    return Unsqueeze.apply(x, axis=axis)
+def unsqueeze(x, dim=None, *, axis=None):
+    """`x` with a dim of size 1 inserted at `dim`, as torch.unsqueeze."""
+    dim = axis if dim is None else dim
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dim to insert")
+    return Unsqueeze.apply(x, axis=dim)
 
 
 def _unwrap_index(index):

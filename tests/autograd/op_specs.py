@@ -496,7 +496,7 @@ SPECS = [
     ),
     OpSpec(
         ops.Max,
-        ag.max,
+        ag.amax,
         [((2, 3, 4),)],
         np.max,
         lambda t, x, axis=None, keepdims=False: x.amax(
@@ -506,7 +506,7 @@ SPECS = [
     ),
     OpSpec(
         ops.Min,
-        ag.min,
+        ag.amin,
         [((2, 3, 4),)],
         np.min,
         lambda t, x, axis=None, keepdims=False: x.amin(
@@ -516,7 +516,7 @@ SPECS = [
     ),
     OpSpec(
         ops.Var,
-        ag.var,
+        lambda x, axis=None, ddof=0, keepdims=False: ag.var(x, axis=axis, ddof=ddof, keepdims=keepdims),
         [((2, 3, 4),)],
         np.var,
         lambda t, x, axis=None, ddof=0, keepdims=False: x.var(dim=axis, correction=ddof, keepdim=keepdims),

@@ -25,7 +25,7 @@ REDUCTIONS = [
     ("sum", lambda t: ag.sum(t, axis=0), lambda x: x.sum(axis=0), 1e-6),
     ("mean", lambda t: t.mean(0), lambda x: x.mean(axis=0), 1e-6),
     ("mean-keepdims", lambda t: ag.mean(t, axis=0, keepdims=True), lambda x: x.mean(axis=0, keepdims=True), 1e-6),
-    ("var", lambda t: t.var(0), lambda x: x.var(axis=0), 1e-5),
+    ("var", lambda t: t.var(0), lambda x: x.var(axis=0, ddof=1), 1e-5),
     ("var-ddof1", lambda t: ag.var(t, axis=0, ddof=1), lambda x: x.var(axis=0, ddof=1), 1e-5),
     ("np.var", lambda t: np.var(t, axis=0), lambda x: x.var(axis=0), 1e-5),
 ]
@@ -43,13 +43,14 @@ def test_float32_reductions_over_several_axes_match_float64():
     x = _far_from_zero((4096, 3, 16))
     exact = x.astype(np.float64)
     np.testing.assert_allclose(ag.mean(ag.tensor(x), axis=(0, 2)).value, exact.mean(axis=(0, 2)), rtol=1e-6)
-    np.testing.assert_allclose(ag.var(ag.tensor(x), axis=(0, 2)).value, exact.var(axis=(0, 2)), rtol=1e-5)
+    np.testing.assert_allclose(ag.var(ag.tensor(x), axis=(0, 2), correction=0).value, exact.var(axis=(0, 2)), rtol=1e-5)
 
 
 def test_float32_variance_of_a_narrow_spread_far_from_zero():
     """Values 1e4 + 0.01 noise: the deviations are a millionth of the values, yet the variance keeps 5 digits."""
     x = _far_from_zero((4096, 64), spread=0.01)
-    np.testing.assert_allclose(ag.var(ag.tensor(x), axis=0).value, x.astype(np.float64).var(axis=0), rtol=1e-5)
+    expected = x.astype(np.float64).var(axis=0)
+    np.testing.assert_allclose(ag.var(ag.tensor(x), axis=0, correction=0).value, expected, rtol=1e-5)
 
 
 def _batch_norm_reference(x, weight, bias, grad, eps=1e-5):

@@ -72,9 +72,10 @@ def test_shape_op_errors():
     with pytest.raises(ValueError, match=r"reshape: cannot reshape \(2, 3\) \(6 elements\) into \(4, 2\)"):
         t(2, 3).reshape(4, 2)
     with pytest.raises(ValueError, match=r"transpose: axes must be a permutation of range\(2\), got \(0, 0\)"):
-        t(2, 3).transpose(0, 0)
+        t(2, 3).permute(0, 0)
+    assert t(2, 3).squeeze(0).shape == (2, 3)  # torch leaves a dim of size > 1 in place; numpy's squeeze raises
     with pytest.raises(ValueError, match="squeeze: only axes of size 1 can be removed, got axis 0 of size 2"):
-        t(2, 3).squeeze(0)
+        np.squeeze(t(2, 3), 0)
     with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(4, 3\)"):
         t(2, 3).expand(4, 3)
     with pytest.raises(ValueError, match=r"concat: all inputs must have the same shape except along axis 0"):
@@ -217,9 +218,9 @@ BAD_INPUTS = [
     (
         lambda: t(2, 3).transpose(0, 2),
         ValueError,
-        r"transpose: axis must lie in \[-2, 2\), got 2 for a tensor of 2 dims",
+        r"transpose: dim must lie in \[-2, 2\), got 2 for a tensor of 2 dims",
     ),
-    (lambda: t(2, 3).transpose(1.0, 0), TypeError, "transpose: axis must be an int, got 1.0"),
+    (lambda: t(2, 3).transpose(1.0, 0), TypeError, "transpose: dim0 must be an int, got 1.0"),
     (lambda: t(2, 3).unsqueeze(0.5), TypeError, "unsqueeze: axis must be an int, got 0.5"),
     (lambda: t(1, 3).squeeze(0.0), TypeError, "squeeze: axis must be an int, got 0.0"),
     (lambda: t(2, 3).reshape(3.0, 2), TypeError, r"reshape: shape must be an int or a tuple of ints, got \(3.0, 2\)"),

@@ -9,10 +9,13 @@ import autograd as ag
 from autograd.op import Op
 
 
-def test_python_numbers_and_lists_become_float32():
-    assert ag.tensor(3).dtype == np.float32
-    assert ag.tensor([[1, 2], [3, 4]]).dtype == np.float32
+def test_python_numbers_get_torch_tensors_dtypes():
+    assert ag.tensor(3).dtype == np.int64  # torch.tensor: ints are int64, floats float32, bools bool
+    assert ag.tensor([[1, 2], [3, 4]]).dtype == np.int64
+    assert ag.tensor([[1, 2.5], [3, 4]]).dtype == np.float32
+    assert ag.tensor([True, False]).dtype == np.bool_
     assert ag.TensorNode(2.5).dtype == np.float32
+    assert ag.TensorNode([1, 2]).dtype == np.float32  # TensorNode(...) is torch.Tensor(...): always float32
 
 
 def test_ndarrays_keep_their_dtype():
@@ -111,6 +114,7 @@ def test_reducing_a_0d_tensor_along_dim_0_matches_pytorch(fn):
     x, x_t = ag.tensor(np.array(1.5), requires_grad=True), torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
     for dim in (0, -1):
         y = getattr(x, fn)(axis=dim)
+        y = y.values if fn in ("max", "min") else y  # over a dim, torch.max gives (values, indices)
         assert y.shape == () and y.item() == getattr(torch, fn if fn in ("sum", "mean") else "a" + fn)(x_t, dim).item()
     with pytest.raises(ValueError, match=rf"{fn}: axis must lie in \[-1, 1\), got 1 for a tensor of 0 dims"):
         getattr(x, fn)(axis=1)
@@ -156,7 +160,7 @@ def test_conversions():
     a = ag.tensor(np.array([[1.5]]))
     assert a.item() == 1.5 and float(a) == 1.5
     assert np.asarray(a) is a.value and a.numpy() is a.value
-    assert (a.shape, a.ndim, a.size, len(a)) == ((1, 1), 2, 1, 1)
+    assert (a.shape, a.ndim, a.size(), a.numel(), len(a)) == ((1, 1), 2, (1, 1), 1, 1)
 
 
 def test_repr_is_readable():
@@ -248,7 +252,8 @@ def test_methods_match_functions():
     pairs = [
         (x.sum(axis=1), ag.sum(x, axis=1)),
         (x.mean(), ag.mean(x)),
-        (x.max(axis=0), ag.max(x, axis=0)),
+        (x.max(axis=0).values, ag.max(x, axis=0).values),
+        (x.max(axis=0).indices, ag.max(x, axis=0).indices),
         (x.min(), ag.min(x)),
         (x.var(ddof=1), ag.var(x, ddof=1)),
         (x.exp(), ag.exp(x)),

@@ -1,0 +1,40 @@
+"""Comparisons (torch.eq, ne, lt, le, gt, ge): element-wise, bool tensors without gradient.
+
+>>> import numpy as np
+>>> gt(np.array([1.0, 3.0]), 2).value.tolist()
+[False, True]
+"""
+
+import numpy as np
+
+from autograd.ops.numpy_api import constant
+
+
+def eq(input, other):
+    """Element-wise ==, a bool tensor without gradient, as torch.eq."""
+    return constant(np.equal, input, other)
+
+
+def ne(input, other):
+    """Element-wise !=, a bool tensor without gradient, as torch.ne."""
+    return constant(np.not_equal, input, other)
+
+
+def lt(input, other):
+    """Element-wise <, a bool tensor without gradient, as torch.lt."""
+    return constant(np.less, input, other)
+
+
+def le(input, other):
+    """Element-wise <=, a bool tensor without gradient, as torch.le."""
+    return constant(np.less_equal, input, other)
+
+
+def gt(input, other):
+    """Element-wise >, a bool tensor without gradient, as torch.gt."""
+    return constant(np.greater, input, other)
+
+
+def ge(input, other):
+    """Element-wise >=, a bool tensor without gradient, as torch.ge."""
+    return constant(np.greater_equal, input, other)

@@ -6,6 +6,8 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
+import sys
+
 from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
 from autograd.differentiate import grad, queue_callback
@@ -291,6 +293,13 @@ __all__ = [
     "le",
     "lt",
     "ne",
+    "Function",
+    "autograd",
 ]
+
+# PyTorch spells a custom op `torch.autograd.Function` and reaches grad, functional and gradcheck
+# through `torch.autograd`: here they are this package, so `ag.autograd.Function` is `ag.Op`.
+Function = Op
+autograd = sys.modules[__name__]
 
 allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

@@ -17,7 +17,12 @@ from autograd.random import generator
 from autograd.tensor import TensorNode
 
 
-def _sizes(where: str, size: tuple) -> tuple:
+def _sizes(where: str, size: tuple, keyword=None) -> tuple:
+    """torch's sizes: varargs, one tuple, or the keyword `size=`."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{where}: give the sizes as arguments or as size=, got both {size!r} and {keyword!r}")
+        size = (keyword,)
     sizes = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
     if not builtins.all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in sizes):
         raise TypeError(f"{where}: sizes must be non-negative ints (as varargs or one tuple), got {size!r}")
@@ -31,17 +36,17 @@ def _leaf(where: str, array: np.ndarray, dtype, requires_grad: bool, device) -> 
     return TensorNode(array, requires_grad=requires_grad)
 
 
-def zeros(*size, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
-    return _leaf("zeros", np.zeros(_sizes("zeros", size), dtype or np.float32), None, requires_grad, device)
+def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    return _leaf("zeros", np.zeros(_sizes("zeros", sizes, size), dtype or np.float32), None, requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
-    return _leaf("ones", np.ones(_sizes("ones", size), dtype or np.float32), None, requires_grad, device)
+def ones(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    return _leaf("ones", np.ones(_sizes("ones", sizes, size), dtype or np.float32), None, requires_grad, device)
 
 
-def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+def empty(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
     """Uninitialized memory, as torch.empty (here: zeros, at the same cost)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+    return zeros(*sizes, size=size, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def _number_dtype(value):
@@ -73,15 +78,15 @@ def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False
     return _leaf("eye", np.eye(n, m, dtype=dtype or np.float32), None, requires_grad, device)
 
 
-def rand(*size, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+def rand(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
     """Uniform samples in [0, 1)."""
-    array = generator().random(_sizes("rand", size), dtype=np.dtype(dtype or np.float32))
+    array = generator().random(_sizes("rand", sizes, size), dtype=np.dtype(dtype or np.float32))
     return _leaf("rand", array, None, requires_grad, device)
 
 
-def randn(*size, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+def randn(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
     """Standard normal samples."""
-    array = generator().standard_normal(_sizes("randn", size), dtype=np.dtype(dtype or np.float32))
+    array = generator().standard_normal(_sizes("randn", sizes, size), dtype=np.dtype(dtype or np.float32))
     return _leaf("randn", array, None, requires_grad, device)
 
 

@@ -240,6 +240,26 @@ class TensorMethods(InPlaceMethods, MathMethods):
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         return ops.flatten(self, start_dim, end_dim)
 
+    def contiguous(self):
+        """Self: numpy's reshape copies a non-contiguous layout when it must, so `view` never needs this."""
+        return self
+
+    def split(self, split_size, dim: int = 0) -> tuple:
+        """Pieces of `split_size` along `dim` (the last may be shorter), or of the listed sizes, as torch."""
+        dim = normalize_axis("split", dim, self.ndim, "dim")
+        length = self.shape[dim]
+        sizes = [split_size] * -(-length // split_size) if isinstance(split_size, (int, np.integer)) else split_size
+        starts = np.cumsum([0, *sizes])
+        if starts[-1] < length or (not isinstance(split_size, (int, np.integer)) and starts[-1] != length):
+            raise ValueError(f"split: sizes {list(sizes)} must add up to dim {dim}'s length {length}")
+        lead = (slice(None),) * dim
+        return tuple(self[(*lead, slice(a, min(b, length)))] for a, b in zip(starts[:-1], starts[1:]))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """`chunks` pieces (fewer if the length runs out) along `dim`, as torch.chunk."""
+        length = self.shape[normalize_axis("chunk", dim, self.ndim, "dim")]
+        return self.split(-(-length // chunks) or 1, dim)
+
     def transpose(self, *dims):
         """Swap two dims (`transpose(0, 1)`), as torch; one tuple or none permutes as numpy's transpose."""
         return ops.transpose(self, *dims) if len(dims) == 2 else ops.transpose(self, _sizes(dims) or None)

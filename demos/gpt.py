@@ -63,15 +63,14 @@ class CausalSelfAttention(nn.Module):
         self.n_head, self.n_embd = n_head, n_embd
 
     def forward(self, x):
-        B, T, C = x.shape  # batch, time, channels
-        qkv = self.c_attn(x)
-        q, k, v = qkv[..., :C], qkv[..., C : 2 * C], qkv[..., 2 * C :]
+        B, T, C = x.size()  # batch, time, channels
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         # Every head at once: (B, T, C) -> (B, n_head, T, head size), so one batched matmul covers all heads.
-        q = ag.swapaxes(q.reshape(B, T, self.n_head, C // self.n_head), 1, 2)
-        k = ag.swapaxes(k.reshape(B, T, self.n_head, C // self.n_head), 1, 2)
-        v = ag.swapaxes(v.reshape(B, T, self.n_head, C // self.n_head), 1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         y = scaled_dot_product_attention(q, k, v, is_causal=True)
-        y = ag.swapaxes(y, 1, 2).reshape(B, T, C)  # the heads side by side again
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # the heads side by side again
         return self.c_proj(y)
 
 

@@ -96,6 +96,21 @@ CASES = [
     ("detach", lambda x: x.detach(), [X]),
     ("int-tensor-plus-float", lambda x: (x * 10).long() + 0.5, [X]),
     ("float32-times-float64-0d", lambda x: x.float() * x[0, 0], [X]),
+    ("split-size", lambda x: x.split(3, 1)[1] * 2, [X]),
+    ("split-sizes", lambda x: x.split([1, 2], 0)[1], [X]),
+    ("chunk", lambda x: x.chunk(2, -1)[0] + x.chunk(2, -1)[1], [X]),
+    ("contiguous-view", lambda x: x.transpose(0, 1).contiguous().view(-1), [X]),
+    ("type", lambda x: x.type(x.float().dtype), [X]),
+    ("sin-cos-tan", lambda x: x.sin() + x.cos() + (x / 4).tan(), [X]),
+    ("sinh-cosh", lambda x: x.sinh() * x.cosh(), [X]),
+    ("log1p-expm1", lambda x: x.abs().log1p() + x.expm1(), [X]),
+    ("erf-erfc", lambda x: x.erf() + x.erfc() * x, [X]),
+    ("logsumexp", lambda x: x.logsumexp(1), [X]),
+    ("logsumexp-keepdim", lambda x: x.logsumexp(dim=0, keepdim=True), [X]),
+    ("cumsum", lambda x: x.cumsum(1), [X]),
+    ("tril-triu", lambda x: x.tril() + x.triu(1) * 2, [X]),
+    ("masked_fill", lambda x: x.masked_fill(x > 0, 0.5), [X]),
+    ("gather", lambda x: x.gather(1, (x > 0).long()), [X]),
 ]
 
 

@@ -102,7 +102,7 @@ def test_attention_is_causal_and_heads_are_independent():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 6, 8)).astype(np.float32)
     with ag.no_grad():
-        y = attn(x).value
+        y = attn(ag.tensor(x)).value
     qkv = x @ attn.c_attn.weight.value.T + attn.c_attn.bias.value
     heads = []
     for h in range(2):

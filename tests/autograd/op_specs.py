@@ -173,6 +173,12 @@ def _erf_ref(fn):
     return lambda x: np.vectorize(fn)(x)
 
 
+def _torch_pad(t, x, pad_width):
+    """np.pad's zero padding as torch.nn.functional.pad, whose pairs run from the last dim backwards."""
+    pairs = [(pad_width, pad_width)] * x.ndim if isinstance(pad_width, int) else pad_width
+    return t.nn.functional.pad(x, [n for pair in reversed(pairs) for n in pair])
+
+
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3))]
 UNARY_SHAPES = [((3, 4),), ((),), ((2, 3, 2),)]
 REDUCE_PARAMS = [dict(), dict(axis=1), dict(axis=(0, 2), keepdims=True), dict(axis=-1, keepdims=True)]
@@ -476,7 +482,9 @@ SPECS = [
         # 5 rows for 8 indices: one np.bincount per column; 20 rows: sorted runs (see scatter_rows).
         params=[dict(num_embeddings=5), dict(num_embeddings=5, padding_idx=1), dict(num_embeddings=20, padding_idx=4)],
     ),
-    OpSpec(ops.Pad, ag.pad, [((2, 3),)], np.pad, None, params=[dict(pad_width=((1, 0), (2, 1))), dict(pad_width=1)]),
+    OpSpec(
+        ops.Pad, ag.pad, [((2, 3),)], np.pad, _torch_pad, params=[dict(pad_width=((1, 0), (2, 1))), dict(pad_width=1)]
+    ),
     # reductions
     OpSpec(
         ops.Sum,

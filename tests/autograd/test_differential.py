@@ -1,4 +1,6 @@
-"""Differential test against PyTorch, driven by hypothesis, for every op of the table that has a torch oracle.
+"""Differential test against PyTorch, driven by hypothesis, for every op of the table that has a torch oracle
+(all registered ops but Dropout, whose masks come from another generator, and the gradient ops of GetItem and
+MaxPool2d, which PyTorch does not expose).
 
 Where test_ops.py checks each op on a few fixed cases, this draws the cases: random shapes for element-wise
 ops (0-d and empty included), broadcasting shape pairs for binary ops, random axes and keepdims for

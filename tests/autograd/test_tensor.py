@@ -274,7 +274,7 @@ def test_methods_match_functions():
 
 
 def test_a_one_input_backward_may_return_its_gradient_bare():
-    class Cube(Op):
+    class _Cube(Op):  # private: not registered
         """y = x^3;  dx = 3 x^2 g, returned without a tuple as PyTorch's Functions may."""
 
         @staticmethod
@@ -288,7 +288,7 @@ def test_a_one_input_backward_may_return_its_gradient_bare():
             return 3 * x * x * grad
 
     x = ag.tensor(np.array([1.0, -2.0]), requires_grad=True)
-    (dx,) = ag.grad(Cube.apply(x).sum(), [x], create_graph=True)
+    (dx,) = ag.grad(_Cube.apply(x).sum(), [x], create_graph=True)
     np.testing.assert_allclose(dx.value, [3.0, 12.0])
     dx.sum().backward()  # the bare gradient was recorded: its own derivative is 6 x
     np.testing.assert_allclose(x.grad, [6.0, -12.0])

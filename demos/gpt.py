@@ -375,7 +375,7 @@ def main(argv=None) -> int:
     }
     gap = bigram - val_loss
     print(
-        f"{config['steps']} steps of {config['batch_size']}x{config['block_size']} characters in {train_time:.0f} s "
+        f"{config['steps']} steps of {config['batch_size']}x{config['block_size']} characters in {train_time:.1f} s "
         f"({step_ms:.0f} ms per step): training loss {train_loss:.3f}, validation loss {val_loss:.3f} against the "
         f"bigram's {bigram:.3f}: {abs(gap):.3f} nats per character {'below' if gap > 0 else 'above'} it"
     )

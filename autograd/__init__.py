@@ -6,7 +6,7 @@
 [[3.0, 3.0, 3.0], [3.0, 3.0, 3.0]]
 """
 
-import sys
+import sys as _sys
 
 from autograd import allocator, functional, onnx, viz
 from autograd.broadcast import sum_to_shape
@@ -32,9 +32,11 @@ from autograd.dtypes import (
 )
 from autograd.factories import (
     arange,
+    as_tensor,
     empty,
     empty_like,
     eye,
+    from_numpy,
     full,
     full_like,
     linspace,
@@ -278,6 +280,8 @@ __all__ = [
     "randn_like",
     "zeros",
     "zeros_like",
+    "as_tensor",
+    "from_numpy",
     "ValuesIndices",
     "amax",
     "amin",
@@ -300,6 +304,6 @@ __all__ = [
 # PyTorch spells a custom op `torch.autograd.Function` and reaches grad, functional and gradcheck
 # through `torch.autograd`: here they are this package, so `ag.autograd.Function` is `ag.Op`.
 Function = Op
-autograd = sys.modules[__name__]
+autograd = _sys.modules[__name__]
 
 allocator.tune_at_import()  # process-wide, once: see autograd/allocator.py

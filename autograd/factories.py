@@ -14,7 +14,7 @@ import numpy as np
 
 from autograd.dtypes import check_device
 from autograd.random import generator
-from autograd.tensor import TensorNode
+from autograd.tensor import TensorNode, tensor
 
 
 def _sizes(where: str, size: tuple, keyword=None) -> tuple:
@@ -129,3 +129,25 @@ def rand_like(input, *, dtype=None, requires_grad: bool = False, device=None) ->
 def randn_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
     shape, dtype = _like(input, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def from_numpy(array: np.ndarray) -> TensorNode:
+    """A tensor sharing `array`'s memory (changes show in both), as torch.from_numpy.
+
+    >>> a = np.zeros(2); t = from_numpy(a); a[0] = 5.0; t.tolist()
+    [5.0, 0.0]
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    return TensorNode(array)
+
+
+def as_tensor(data, dtype=None, device=None) -> TensorNode:
+    """`data` as a tensor without a copy where it can (a tensor or an ndarray of that dtype), as torch.as_tensor;
+    Python numbers and lists follow `tensor`'s dtypes."""
+    check_device("as_tensor", device)
+    if isinstance(data, TensorNode) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray):
+        return TensorNode(data if dtype is None else data.astype(dtype, copy=False))
+    return tensor(data, dtype=dtype)

@@ -78,6 +78,23 @@ class InPlaceMethods:
         """Write `src` (broadcast to this shape) into this tensor; the gradient flows to `src`."""
         return overwrite(self, "copy_", src)
 
+    def __setitem__(self, index, value):
+        """`t[index] = value`: an in-place write (see the module docstring); gradient flows to the rest of t.
+
+        `value` may be a number, an array or a tensor that does not require grad.
+        """
+        if getattr(value, "_requires_grad", False):
+            raise RuntimeError(
+                f"setitem: the value (shape {value.shape}) requires grad, which an indexed write does not pass on; "
+                "got one, use ag.where or torch-style index ops (scatter_add, masked_fill) instead"
+            )
+        index = _arrays_in(index)
+        keep = np.ones(self.shape, dtype=bool)
+        keep[index] = False
+        src = self._value.copy()
+        src[index] = getattr(value, "_value", value)
+        return in_place(self, "setitem", lambda t: ops.where(keep, t, src), casting="unsafe")
+
     def normal_(self, mean: float = 0.0, std: float = 1.0):
         """Fill with samples of N(mean, std^2) from the engine's generator (`manual_seed`)."""
         return overwrite(self, "normal_", generator().normal(mean, std, self.shape))
@@ -135,6 +152,13 @@ def overwrite(tensor, where: str, src):
     """`src` broadcast into `tensor`; recorded as a `where` whose gradient goes to `src` only."""
     keep = np.zeros(tensor.shape, dtype=bool)
     return in_place(tensor, where, lambda t, s: ops.where(keep, t, s), src, casting="unsafe")
+
+
+def _arrays_in(index):
+    """An index with its tensors (a bool mask, integer positions) replaced by their arrays, for numpy."""
+    if isinstance(index, tuple):
+        return tuple(_arrays_in(i) for i in index)
+    return getattr(index, "_value", index)
 
 
 def _check_no_views(tensor, where: str) -> None:

@@ -227,12 +227,19 @@ class TensorMethods(InPlaceMethods, MathMethods):
         return ops.reshape(self, _sizes(shape))
 
     def view(self, *shape):
-        """A tensor of `shape` with these elements (a view of the memory when numpy can give one)."""
+        """A tensor of `shape` sharing this one's memory; where the layout does not allow it (after a
+        transpose) an error, as torch's (`reshape` copies instead)."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             raise TypeError(
                 f"view: takes sizes (view(dtype), a reinterpretation of the bits, is not supported), got {shape[0]!r}"
             )
-        return ops.reshape(self, _sizes(shape))
+        out = ops.reshape(self, _sizes(shape))
+        if out._value.size and not np.may_share_memory(out._value, self._value):
+            raise RuntimeError(
+                f"view: size {tuple(out.shape)} is not compatible with the memory layout of a tensor of shape "
+                f"{self.shape} (a transposed or strided one), got a copy; use .reshape(...) or .contiguous() first"
+            )
+        return out
 
     def view_as(self, other):
         return ops.reshape(self, other.shape)
@@ -241,8 +248,8 @@ class TensorMethods(InPlaceMethods, MathMethods):
         return ops.flatten(self, start_dim, end_dim)
 
     def contiguous(self):
-        """Self: numpy's reshape copies a non-contiguous layout when it must, so `view` never needs this."""
-        return self
+        """Self if its memory is row-major (C order), else a row-major copy in the graph, as torch."""
+        return self if self._value.flags.c_contiguous else ops.cast(self, self._value.dtype, order="C")
 
     def split(self, split_size, dim: int = 0) -> tuple:
         """Pieces of `split_size` along `dim` (the last may be shorter), or of the listed sizes, as torch."""

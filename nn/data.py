@@ -121,8 +121,9 @@ class TensorDataset(Dataset):
 
 
 def default_collate(samples: list):
-    """One batch from a list of samples: arrays and numbers stacked on a new first axis, tuples and dicts
-    collated field by field (as torch's default_collate, on numpy arrays).
+    """One batch from a list of samples: arrays, tensors and numbers stacked on a new first axis into a
+    TensorNode (dtypes kept: Python ints int64, floats float64, as torch's default_collate), tuples and
+    dicts collated field by field.
 
     >>> [a.tolist() for a in default_collate([(np.array([1, 2]), 0), (np.array([3, 4]), 1)])]
     [[[1, 2], [3, 4]], [0, 1]]
@@ -132,7 +133,7 @@ def default_collate(samples: list):
         return type(first)(default_collate(list(field)) for field in zip(*samples))
     if isinstance(first, dict):
         return {key: default_collate([sample[key] for sample in samples]) for key in first}
-    return np.stack([np.asarray(sample) for sample in samples])
+    return TensorNode(np.stack([s._value if isinstance(s, TensorNode) else np.asarray(s) for s in samples]))
 
 
 class DistributedSampler:
@@ -331,7 +332,8 @@ class DataLoader:
 
     def _fetch(self, indices: list):
         if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
-            return self.dataset[np.asarray(indices)]  # what stacking its rows gives, in one indexing per array
+            # what stacking its rows gives, in one indexing per array
+            return tuple(TensorNode(a) for a in self.dataset[np.asarray(indices)])
         return self.collate_fn([self.dataset[i] for i in indices])
 
     def __len__(self) -> int:

@@ -324,9 +324,9 @@ class Cast(Op):
     """y = x converted to dtype;  dx = g converted back to x's dtype."""
 
     @staticmethod
-    def forward(ctx, x, *, dtype):
+    def forward(ctx, x, *, dtype, order="K"):
         ctx.dtype = x.dtype
-        return x.astype(dtype)
+        return x.astype(dtype, order=order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -390,7 +390,15 @@ def erfc(input):
 
 
 def clip(x, a_min=None, a_max=None):
-    """Limit `x` to [a_min, a_max]; either bound may be None."""
+    """Limit `x` to [a_min, a_max]; either bound may be None, a number or a tensor (which then gets the
+    gradient where it is the result: a composition of maximum and minimum, as torch.clamp)."""
+    bounds = [b for b in (a_min, a_max) if b is not None]
+    if any(not isinstance(b, (int, float, np.number)) for b in bounds):
+        low = x if a_min is None else maximum(x, a_min)
+        return low if a_max is None else minimum(low, a_max)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind in "biu" and any(isinstance(b, (float, np.floating)) for b in bounds):
+        x = cast(x, np.float32)  # an int tensor clamped to float bounds is float32, as in PyTorch
     return Clip.apply(x, a_min=a_min, a_max=a_max)
 
 
@@ -407,13 +415,14 @@ def where(condition, input, other):
     return Where.apply(condition, input, other)
 
 
-def cast(x, dtype):
-    """`x` as `dtype` (numpy's astype); a float result keeps the gradient path."""
+def cast(x, dtype, order: str = "K"):
+    """A copy of `x` as `dtype` (numpy's astype; order="C" lays it out row-major); a float result keeps the
+    gradient path."""
     try:
         dtype = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"cast: dtype must be a numpy dtype or its name, got {dtype!r}") from None
-    return Cast.apply(x, dtype=dtype)
+    return Cast.apply(x, dtype=dtype, order=order)
 
 
 def masked_fill(input, mask, value):

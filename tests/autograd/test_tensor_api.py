@@ -378,3 +378,65 @@ def test_second_derivatives_through_a_recorded_in_place_change_match_torch():
     ours, theirs = first_and_second(ag.grad, x), first_and_second(torch.autograd.grad, x_t)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.value, b.detach().numpy())
+
+
+def test_contiguous_copies_a_transposed_layout_and_keeps_the_graph():
+    a = ag.tensor([[0.0, 1, 2], [3, 4, 5]])
+    assert a.contiguous() is a
+    v = a.transpose(0, 1).contiguous()
+    v.add_(1)  # a copy, as torch's: the original keeps its values
+    assert v.value.flags.c_contiguous and a.tolist() == [[0.0, 1, 2], [3, 4, 5]]
+    w = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    (w * 2).t().contiguous().sum().backward()
+    assert w.grad.tolist() == [[2.0] * 3] * 2
+
+
+def test_clamp_takes_tensor_bounds_and_promotes_int_tensors_to_float_bounds():
+    x, lo = ag.tensor([-2.0, 0.5, 3.0], requires_grad=True), ag.tensor(0.0, requires_grad=True)
+    xt, lot = torch.tensor([-2.0, 0.5, 3.0], requires_grad=True), torch.tensor(0.0, requires_grad=True)
+    x.clamp(lo).sum().backward()
+    xt.clamp(lot).sum().backward()
+    assert x.grad.tolist() == xt.grad.tolist() and lo.grad.item() == lot.grad.item()
+    clamped = ag.tensor([1, 4]).clamp(0.5, 2.5)
+    assert clamped.dtype == np.float32 and clamped.tolist() == torch.tensor([1, 4]).clamp(0.5, 2.5).tolist()
+    assert ag.tensor([1, 4]).clamp(0, 2).dtype == np.int64
+
+
+def test_from_numpy_shares_memory_and_as_tensor_copies_only_when_it_must():
+    array = np.zeros(2)
+    shared = ag.from_numpy(array)
+    array[0] = 5.0
+    assert shared.tolist() == [5.0, 0.0] and ag.as_tensor(array).value is array
+    assert ag.as_tensor(shared) is shared and ag.as_tensor(array, dtype=ag.float32).dtype == np.float32
+    assert ag.as_tensor([1, 2]).dtype == torch.as_tensor([1, 2]).numpy().dtype
+    with pytest.raises(TypeError, match="from_numpy: expected an np.ndarray, got list"):
+        ag.from_numpy([1.0])
+
+
+def test_setitem_writes_in_place_as_torch_and_is_recorded_in_a_graph():
+    ours, theirs = ag.tensor([[1.0, 2, 3], [4, 5, 6]]), torch.tensor([[1.0, 2, 3], [4, 5, 6]])
+    for t, module in ((ours, ag), (theirs, torch)):
+        t[0, 1] = 9
+        t[t > 5] = 0
+        t[:, 0] = module.tensor([7.0, 8.0])
+    assert ours.tolist() == theirs.tolist() and ours._version > 0
+    w, wt = ag.tensor(X, requires_grad=True), torch.tensor(X, requires_grad=True)
+    for leaf in (w, wt):
+        y = leaf * 2
+        y[0] = 0
+        y[:, 1:3] = 1
+        (y * y).sum().backward()
+    np.testing.assert_allclose(w.grad, wt.grad.numpy())
+    with pytest.raises(RuntimeError, match="setitem: a leaf Variable that requires grad"):
+        w[0, 0] = 1.0
+    with pytest.raises(RuntimeError, match="setitem: the value .* requires grad"):
+        (w * 1)[0] = w[1]
+
+
+def test_view_shares_memory_or_refuses_as_torch():
+    a = ag.tensor([[0.0, 1, 2], [3, 4, 5]])
+    a.view(3, 2).zero_()
+    assert a.tolist() == [[0.0] * 3] * 2
+    with pytest.raises(RuntimeError, match=r"view: size \(6,\) is not compatible with the memory layout"):
+        a.t().view(-1)
+    assert a.t().reshape(-1).shape == (6,) and a.t().contiguous().view(-1).shape == (6,)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from autograd import TensorNode
 from nn.data import (
     DataLoader,
     Dataset,
@@ -231,3 +232,11 @@ def test_data_loader_takes_torchs_generator_batch_sampler_and_single_process_arg
         DataLoader(TensorDataset(X, y), batch_size=2, batch_sampler=[[0]])
     with pytest.raises(ValueError, match="not both"):
         DataLoader(TensorDataset(X, y), shuffle=True, generator=1, seed=1)
+
+
+def test_batches_are_tensors_as_in_a_pytorch_loop():
+    X, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    for loader in (DataLoader(TensorDataset(X, y), batch_size=4), DataLoader(list(zip(X, y.tolist())), batch_size=4)):
+        data, target = next(iter(loader))
+        assert isinstance(data, TensorNode) and isinstance(target, TensorNode)
+        assert data.to("cpu").size(0) == 4 and data.view(-1).shape == (8,) and target.dtype == np.int64

@@ -37,10 +37,12 @@ def _leaf(where: str, array: np.ndarray, dtype, requires_grad: bool, device) -> 
 
 
 def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """A tensor of zeros (float32 unless `dtype`); sizes as varargs, one tuple or `size=`, as torch.zeros."""
     return _leaf("zeros", np.zeros(_sizes("zeros", sizes, size), dtype or np.float32), None, requires_grad, device)
 
 
 def ones(*sizes, size=None, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """A tensor of ones (float32 unless `dtype`), as torch.ones."""
     return _leaf("ones", np.ones(_sizes("ones", sizes, size), dtype or np.float32), None, requires_grad, device)
 
 
@@ -71,10 +73,12 @@ def arange(start, end=None, step=1, *, dtype=None, requires_grad: bool = False, 
 
 
 def linspace(start, end, steps: int, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`steps` evenly spaced values from start to end, both included (computed in float64), as torch.linspace."""
     return _leaf("linspace", np.linspace(start, end, steps), dtype or np.float32, requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """The n x m identity matrix (m = n by default), as torch.eye."""
     return _leaf("eye", np.eye(n, m, dtype=dtype or np.float32), None, requires_grad, device)
 
 
@@ -103,30 +107,36 @@ def _like(input, dtype) -> tuple:
 
 
 def zeros_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`zeros` of `input`'s shape and dtype (or `dtype`), as torch.zeros_like."""
     shape, dtype = _like(input, dtype)
     return _leaf("zeros_like", np.zeros(shape, dtype), None, requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`ones` of `input`'s shape and dtype (or `dtype`), as torch.ones_like."""
     shape, dtype = _like(input, dtype)
     return _leaf("ones_like", np.ones(shape, dtype), None, requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`empty` of `input`'s shape and dtype (or `dtype`), as torch.empty_like."""
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def full_like(input, fill_value, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`full` of `input`'s shape and dtype (or `dtype`), as torch.full_like."""
     shape, dtype = _like(input, dtype)
     return _leaf("full_like", np.full(shape, fill_value, dtype), None, requires_grad, device)
 
 
 def rand_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`rand` of `input`'s shape and dtype (or `dtype`), as torch.rand_like."""
     shape, dtype = _like(input, dtype)
     return rand(shape, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def randn_like(input, *, dtype=None, requires_grad: bool = False, device=None) -> TensorNode:
+    """`randn` of `input`'s shape and dtype (or `dtype`), as torch.randn_like."""
     shape, dtype = _like(input, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad, device=device)
 

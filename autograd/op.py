@@ -175,8 +175,13 @@ def elementwise(where: str, fn, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = promote(a, b)
     try:
         return fn(a, b)
-    except ValueError:
-        raise ValueError(f"{where}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from None
+    except ValueError as error:
+        try:
+            np.broadcast_shapes(np.shape(a), np.shape(b))
+        except ValueError:
+            raise ValueError(f"{where}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast") from None
+        # numpy's own reason (integers to negative integer powers), with the op and its inputs named
+        raise ValueError(f"{where}: {error} got {a.dtype} {np.shape(a)} and {b.dtype} {np.shape(b)}") from None
     except TypeError:
         raise TypeError(f"{where}: dtypes {a.dtype} and {b.dtype} cannot be combined") from None
 

@@ -255,6 +255,8 @@ class TensorMethods(InPlaceMethods, MathMethods):
         """Pieces of `split_size` along `dim` (the last may be shorter), or of the listed sizes, as torch."""
         dim = normalize_axis("split", dim, self.ndim, "dim")
         length = self.shape[dim]
+        if isinstance(split_size, (int, np.integer)) and split_size <= 0:
+            raise ValueError(f"split: split_size must be a positive int, got {split_size}")
         sizes = [split_size] * -(-length // split_size) if isinstance(split_size, (int, np.integer)) else split_size
         starts = np.cumsum([0, *sizes])
         if starts[-1] < length or (not isinstance(split_size, (int, np.integer)) and starts[-1] != length):
@@ -264,6 +266,8 @@ class TensorMethods(InPlaceMethods, MathMethods):
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         """`chunks` pieces (fewer if the length runs out) along `dim`, as torch.chunk."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks}")
         length = self.shape[normalize_axis("chunk", dim, self.ndim, "dim")]
         return self.split(-(-length // chunks) or 1, dim)
 

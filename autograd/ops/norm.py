@@ -85,11 +85,19 @@ class BatchNorm(Op):
         gx_sum = Sum.call(grad * x_hat, axis=axes, keepdims=True)
         dx = None
         if need_x and ctx.training:
-            # The batch mean and variance depend on x too: project out their two directions.
-            dx = scale * (grad - g_sum / ctx.count - x_hat * (gx_sum / ctx.count))
+            dx = _through_statistics(scale, grad, g_sum / ctx.count, gx_sum / ctx.count, x_hat)
         elif need_x:
             dx = grad * scale
         return dx, (gx_sum.reshape(-1) if need_w else None), (g_sum.reshape(-1) if need_b else None)
+
+
+def _through_statistics(scale, g, g_mean, gx_mean, x_hat):
+    """dx of a normalization, x_hat = (x - mean) / std over some axes, given g = dL/dx_hat's means there:
+    scale (1/std, times a weight constant over those axes) * (g - mean(g) - x_hat * mean(g * x_hat)).
+
+    The mean and variance depend on x too: the two subtracted terms project out their two directions.
+    """
+    return scale * (g - g_mean - x_hat * gx_mean)
 
 
 def _batch_statistics(x, axes):
@@ -144,11 +152,10 @@ class LayerNorm(Op):
         db = Sum.call(grad, axis=ctx.outer) if need_b else None
         dx = None
         if need_x:
-            g_hat = grad if weight is None else grad * weight
-            # The mean and variance depend on x too: project out their two directions.
+            g_hat = grad if weight is None else grad * weight  # w varies along the normalized axes: inside
             g_mean = Mean.call(g_hat, axis=ctx.axes, keepdims=True)
             gx_mean = Mean.call(g_hat * x_hat, axis=ctx.axes, keepdims=True)
-            dx = inv_std * (g_hat - g_mean - x_hat * gx_mean)
+            dx = _through_statistics(inv_std, g_hat, g_mean, gx_mean, x_hat)
         return dx, dw, db
 
 

@@ -440,3 +440,17 @@ def test_view_shares_memory_or_refuses_as_torch():
     with pytest.raises(RuntimeError, match=r"view: size \(6,\) is not compatible with the memory layout"):
         a.t().view(-1)
     assert a.t().reshape(-1).shape == (6,) and a.t().contiguous().view(-1).shape == (6,)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: ag.tensor([2, 3]) ** -1, ValueError, "pow: Integers to negative integer powers are not allowed"),
+        (lambda: ag.ones(2) + ag.ones(3), ValueError, r"add: shapes \(2,\) and \(3,\) do not broadcast"),
+        (lambda: ag.ones(4).split(0), ValueError, "split: split_size must be a positive int, got 0"),
+        (lambda: ag.ones(4).chunk(0), ValueError, "chunk: chunks must be a positive int, got 0"),
+    ],
+)
+def test_errors_name_the_method_and_the_cause(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

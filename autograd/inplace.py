@@ -89,6 +89,15 @@ class InPlaceMethods:
                 "got one, use ag.where or torch-style index ops (scatter_add, masked_fill) instead"
             )
         index = _arrays_in(index)
+        if not (MODE.grad_enabled and self._requires_grad):  # nothing to record: write only the indexed part
+            if not self._value.flags.writeable:
+                raise _unwritable(self, "setitem")
+            try:
+                self._value[index] = getattr(value, "_value", value)
+            except ValueError as error:
+                raise ValueError(f"setitem: {error} (a tensor of shape {self.shape}), got {value!r}") from None
+            count_edit(self)
+            return
         keep = np.ones(self.shape, dtype=bool)
         keep[index] = False
         src = self._value.copy()
@@ -128,14 +137,18 @@ def in_place(tensor, where: str, fn, *args, casting: str = "same_kind"):
         else:
             np.copyto(tensor._value, result._value, casting=casting)
     except ValueError:
-        raise RuntimeError(
-            f"{where}: the tensor's array (shape {tensor.shape}) is read-only, a broadcast view (expand?) or a "
-            "constant; clone() it first"
-        ) from None
+        raise _unwritable(tensor, where) from None
     count_edit(tensor)
     if recorded:
         tensor._requires_grad, tensor.source, tensor._index = True, written.source, 0
     return tensor
+
+
+def _unwritable(tensor, where: str) -> RuntimeError:
+    return RuntimeError(
+        f"{where}: the tensor's array (shape {tensor.shape}) is read-only, a broadcast view (expand?) or a "
+        "constant; clone() it first"
+    )
 
 
 def _copy_in_place_of(tensor):

@@ -449,6 +449,8 @@ def test_view_shares_memory_or_refuses_as_torch():
         (lambda: ag.ones(2) + ag.ones(3), ValueError, r"add: shapes \(2,\) and \(3,\) do not broadcast"),
         (lambda: ag.ones(4).split(0), ValueError, "split: split_size must be a positive int, got 0"),
         (lambda: ag.ones(4).chunk(0), ValueError, "chunk: chunks must be a positive int, got 0"),
+        (lambda: ag.ones(3).__setitem__(slice(2), np.ones(3)), ValueError, r"setitem: could not broadcast .*\(3,\)"),
+        (lambda: ag.ones(3).expand(2, 3).__setitem__(0, 1.0), RuntimeError, "setitem: .* is read-only"),
     ],
 )
 def test_errors_name_the_method_and_the_cause(call, error, message):

@@ -56,6 +56,7 @@ from autograd.modes import (
     detect_anomaly,
     enable_grad,
     gradient_summary,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     record_grad_stats,
@@ -70,6 +71,7 @@ from autograd.ops import (
     amin,
     argmax,
     argmin,
+    argsort,
     avg_pool2d,
     batch_norm,
     binary_cross_entropy_with_logits,
@@ -128,6 +130,7 @@ from autograd.ops import (
     sinh,
     softmax,
     softplus,
+    sort,
     sqrt,
     squeeze,
     stack,
@@ -137,6 +140,7 @@ from autograd.ops import (
     swapaxes,
     tan,
     tanh,
+    topk,
     transpose,
     tril,
     triu,
@@ -144,7 +148,7 @@ from autograd.ops import (
     var,
     where,
 )
-from autograd.ops.compare import eq, ge, gt, le, lt, ne
+from autograd.ops.compare import all, any, eq, ge, gt, le, lt, ne
 from autograd.random import manual_seed
 from autograd.tensor import TensorNode, tensor
 from autograd.tensor_methods import Size
@@ -298,6 +302,12 @@ __all__ = [
     "lt",
     "ne",
     "Function",
+    "all",
+    "any",
+    "argsort",
+    "sort",
+    "topk",
+    "inference_mode",
     "autograd",
 ]
 

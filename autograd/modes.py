@@ -66,6 +66,10 @@ class no_grad(_Switch):
     attribute, value = "grad_enabled", False
 
 
+# PyTorch's inference_mode also skips version counting; here it is no_grad, which records nothing either.
+inference_mode = no_grad
+
+
 class enable_grad(_Switch):
     """Record again inside a `no_grad` region."""
 

@@ -255,8 +255,9 @@ _PYTHON_DTYPES = {"f": np.float32, "i": np.int64, "u": np.int64, "c": np.complex
 # These modules import TensorNode; its methods call them.
 from autograd import differentiate, dtypes, graph, inplace, ops, tensor_math, tensor_methods  # noqa: E402
 from autograd.op import normalize_axis  # noqa: E402
-from autograd.ops import numpy_api  # noqa: E402
+from autograd.ops import compare, numpy_api  # noqa: E402
 
 inplace.ops = tensor_methods.ops = tensor_math.ops = ops
 tensor_methods.numpy_api = tensor_math.numpy_api = numpy_api
+tensor_math.compare = compare
 tensor_methods.normalize_axis = normalize_axis

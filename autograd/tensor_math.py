@@ -9,7 +9,7 @@ Each calls the op function of the same name (`x.sin()` is `ag.sin(x)`), as PyTor
 
 import numpy as np
 
-ops = numpy_api = None  # set by autograd/tensor.py once TensorNode exists (the ops import it)
+ops = numpy_api = compare = None  # set by autograd/tensor.py once TensorNode exists (the ops import it)
 
 
 class MathMethods:
@@ -93,6 +93,21 @@ class MathMethods:
 
     def gather(self, dim: int, index):
         return ops.gather(self, dim, index)
+
+    def all(self, dim=None, keepdim: bool = False):
+        return compare.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False):
+        return compare.any(self, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+        return ops.topk(self, k, dim, largest, sorted)
 
     def relu(self):
         return ops.relu(self)

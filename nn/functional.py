@@ -312,6 +312,28 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> TensorNode:
     return ag.ops.flatten(input, start_dim, end_dim)
 
 
+def pad(input, pad, mode: str = "constant", value: float | None = None) -> TensorNode:
+    """Pad the last len(pad) // 2 dims, as torch.nn.functional.pad: `pad` is (left, right) of the last
+    dim, then (top, bottom) of the one before, ...; filled with `value` (0 by default). Only "constant".
+
+    >>> import numpy as np
+    >>> pad(np.ones((1, 2)), (1, 0), value=5.0).value.tolist()
+    [[5.0, 1.0, 1.0]]
+    """
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    pairs = list(pad)
+    ndim = np.ndim(getattr(input, "value", input))
+    if len(pairs) % 2 or len(pairs) // 2 > ndim:
+        raise ValueError(f"pad: needs (before, after) pairs for at most {ndim} dims, got {tuple(pairs)}")
+    widths = [(0, 0)] * (ndim - len(pairs) // 2) + [tuple(pairs[i : i + 2]) for i in range(len(pairs) - 2, -1, -2)]
+    padded = ag.pad(input, widths)
+    if not value:
+        return padded
+    border = np.pad(np.zeros(np.shape(getattr(input, "value", input)), bool), widths, constant_values=True)
+    return ag.where(border, np.asarray(value, padded.dtype), padded)
+
+
 def cross_entropy(
     input, target, weight=None, *, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
 ) -> TensorNode:

@@ -40,10 +40,13 @@ from autograd.ops.index import (
     EmbeddingGrad,
     Gather,
     ScatterAdd,
+    argsort,
     embedding,
     gather,
     one_hot,
     scatter_add,
+    sort,
+    topk,
 )
 from autograd.ops.linalg import Linear, LinearWeightGrad, MatMul, linear, matmul
 from autograd.ops.loss import (
@@ -149,6 +152,9 @@ from autograd.ops.shape import (
 )
 
 __all__ = [
+    "argsort",
+    "sort",
+    "topk",
     "MaxPool2dGrad",
     "MaxPool2dGather",
     "Conv2dWeightGrad",

@@ -1,4 +1,4 @@
-"""Comparisons (torch.eq, ne, lt, le, gt, ge): element-wise, bool tensors without gradient.
+"""Comparisons (torch.eq, ne, lt, le, gt, ge) and the tests all, any: bool tensors without gradient.
 
 >>> import numpy as np
 >>> gt(np.array([1.0, 3.0]), 2).value.tolist()
@@ -38,3 +38,13 @@ def gt(input, other):
 def ge(input, other):
     """Element-wise >=, a bool tensor without gradient, as torch.ge."""
     return constant(np.greater_equal, input, other)
+
+
+def all(input, dim=None, keepdim: bool = False):
+    """Whether every element (over `dim`: an int, a tuple or None for all) is true, as torch.all."""
+    return constant(np.all, input, axis=dim, keepdims=keepdim)
+
+
+def any(input, dim=None, keepdim: bool = False):
+    """Whether some element (over `dim`) is true, as torch.any."""
+    return constant(np.any, input, axis=dim, keepdims=keepdim)

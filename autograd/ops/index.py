@@ -4,9 +4,12 @@ gradient EmbeddingGrad, and one_hot (an integer result: a function, not an op, s
 The scatters add with np.bincount (and sorted runs), not np.add.at: 1.2 to 2.7 times faster, see `scatter_rows`.
 """
 
+import builtins
+
 import numpy as np
 
 from autograd.op import Op, normalize_axis
+from autograd.ops.reduce import ValuesIndices
 from autograd.tensor import TensorNode
 
 
@@ -199,3 +202,41 @@ def one_hot(tensor, num_classes: int = -1) -> TensorNode:
         num_classes = int(indices.max()) + 1
     _check_indices("one_hot", "tensor", indices, num_classes)
     return TensorNode(np.equal.outer(indices, np.arange(num_classes)).astype(np.int64))
+
+
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort `input` along `dim`, an int64 tensor without gradient, as torch.argsort.
+
+    Ties keep their order (a stable sort) whether or not `stable` is asked for, also when descending.
+    """
+    array = np.asarray(getattr(input, "_value", input))
+    axis = normalize_axis("argsort", dim, builtins.max(array.ndim, 1), "dim")
+    if array.ndim == 0:
+        return TensorNode(np.zeros((), np.int64))
+    keys = array.astype(np.int64) if array.dtype.kind in "bu" else array  # negation must not wrap around
+    # Negated keys sort descending and keep ties in order (reversing an ascending sort would reverse them).
+    return TensorNode(np.argsort(-keys if descending else keys, axis=axis, kind="stable").astype(np.int64))
+
+
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) of `input` sorted along `dim`, as torch.sort; the values are a gather, so the
+    gradient goes back to where each value came from.
+
+    >>> sort(np.array([3.0, 1.0, 2.0])).values.value.tolist()
+    [1.0, 2.0, 3.0]
+    """
+    indices = argsort(input, dim, descending, stable)
+    if indices.ndim == 0:
+        return ValuesIndices(input if isinstance(input, TensorNode) else TensorNode(np.asarray(input)), indices)
+    return ValuesIndices(gather(input, dim, indices), indices)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """(values, indices) of the k largest (or smallest) entries along `dim`, as torch.topk, largest first."""
+    array = np.asarray(getattr(input, "_value", input))
+    axis = normalize_axis("topk", dim, array.ndim, "dim")
+    if not 0 <= k <= array.shape[axis]:
+        raise ValueError(f"topk: k must lie in [0, {array.shape[axis]}] for dim {dim} of shape {array.shape}, got {k}")
+    order = argsort(array, axis, descending=largest).value
+    indices = TensorNode(np.take(order, np.arange(k), axis=axis))
+    return ValuesIndices(gather(input, axis, indices), indices)

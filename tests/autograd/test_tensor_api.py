@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import nn
 
 torch = pytest.importorskip("torch", reason="the PyTorch comparisons need torch: pip install torch==2.13.0")
 
@@ -111,6 +112,14 @@ CASES = [
     ("tril-triu", lambda x: x.tril() + x.triu(1) * 2, [X]),
     ("masked_fill", lambda x: x.masked_fill(x > 0, 0.5), [X]),
     ("gather", lambda x: x.gather(1, (x > 0).long()), [X]),
+    ("sort-values", lambda x: x.sort(1).values * 2, [X]),
+    ("sort-descending-indices", lambda x: x.sort(0, descending=True)[1], [X]),
+    ("argsort", lambda x: x.argsort(-1), [X3]),
+    ("topk-values", lambda x: x.topk(2, dim=1).values, [X]),
+    ("topk-smallest-indices", lambda x: x.topk(2, 0, largest=False).indices, [X]),
+    ("all-dim", lambda x: (x > -1).all(1), [X]),
+    ("any-keepdim", lambda x: (x > 1).any(dim=0, keepdim=True), [X]),
+    ("all", lambda x: (x > -3).all(), [X]),
 ]
 
 
@@ -456,3 +465,24 @@ def test_view_shares_memory_or_refuses_as_torch():
 def test_errors_name_the_method_and_the_cause(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_pad_inference_mode_and_sort_ties_as_torch():
+    a = RNG.uniform(-2, 2, (1, 2, 3))
+    x, xt = ag.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, yt = nn.functional.pad(x, (1, 2, 0, 1), value=3.0), torch.nn.functional.pad(xt, (1, 2, 0, 1), value=3.0)
+    (y * y).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_array_equal(y.value, yt.detach().numpy())
+    np.testing.assert_allclose(x.grad, xt.grad.numpy())
+    with pytest.raises(NotImplementedError, match="pad: only mode='constant'"):
+        nn.functional.pad(x, (1, 1), mode="reflect")
+    with ag.inference_mode():
+        assert not (x * 2).requires_grad
+    ties = np.array([3.0, 1.0, 3.0, 1.0])
+    for descending in (False, True):
+        ours, theirs = (
+            ag.tensor(ties).sort(descending=descending),
+            torch.tensor(ties).sort(stable=True, descending=descending),
+        )
+        assert ours.indices.tolist() == theirs.indices.tolist()

@@ -317,10 +317,20 @@ def _fit(node, i: int, grad, meta: tuple):
     return grad if grad.dtype == dtype else grad.astype(dtype)
 
 
-def call_backward(node, ctx, out_grads: list):
-    """node's op backward; a one-input op may return its gradient bare, as PyTorch's Functions may."""
-    in_grads = node.op.backward(ctx, *out_grads)
-    return (in_grads,) if len(node.inputs) == 1 and not isinstance(in_grads, (tuple, list)) else in_grads
+def one_per_input(node, in_grads) -> tuple:
+    """node's backward result as one gradient per input, or the error naming the op that broke the contract.
+
+    A one-input op may return its gradient bare, as PyTorch's Functions may.
+    """
+    if isinstance(in_grads, (tuple, list)) and len(in_grads) == len(node.inputs):
+        return in_grads
+    if len(node.inputs) == 1 and not isinstance(in_grads, (tuple, list)):
+        return (in_grads,)
+    got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
+    raise RuntimeError(
+        f"{node.op.__name__}.backward: must return a tuple of {len(node.inputs)} gradients "
+        f"(one per input, None where there is none), got {got}"
+    )
 
 
 def _run_backward(node, out_grads: list, create_graph: bool):
@@ -334,13 +344,9 @@ def _run_backward(node, out_grads: list, create_graph: bool):
     if create_graph:
         in_grads = higher_order.differentiable_backward(node, out_grads)
     else:
-        in_grads = call_backward(node, node.ctx, out_grads)
-    if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):
-        got = len(in_grads) if isinstance(in_grads, (tuple, list)) else type(in_grads).__name__
-        raise RuntimeError(
-            f"{node.op.__name__}.backward: must return a tuple of {len(node.inputs)} gradients "
-            f"(one per input, None where there is none), got {got}"
-        )
+        in_grads = node.op.backward(node.ctx, *out_grads)
+    if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):  # the common case skips a call
+        in_grads = one_per_input(node, in_grads)
     if MODE.anomaly:
         check_backward_anomaly(node, in_grads)
     return in_grads

@@ -29,7 +29,7 @@ def differentiable_backward(node, out_grads: list):
     out_grads = [g if isinstance(g, TensorNode) else TensorNode(g) for g in out_grads]
     previous, MODE.differentiating = MODE.differentiating, node.op
     try:
-        in_grads = graph.call_backward(node, ctx, out_grads)
+        in_grads = graph.one_per_input(node, node.op.backward(ctx, *out_grads))
     except NotDifferentiableError as error:
         raise _refusal(node, f"it runs array-only code on TensorNodes ({error})") from error
     except AttributeError as error:
@@ -38,7 +38,7 @@ def differentiable_backward(node, out_grads: list):
         raise _refusal(node, f"it uses what TensorNodes do not have ({error})") from error
     finally:
         MODE.differentiating = previous
-    for i, g in enumerate(in_grads if isinstance(in_grads, (tuple, list)) else ()):
+    for i, g in enumerate(in_grads):
         if g is not None and node.inputs[i] is not None and not isinstance(g, TensorNode):
             raise _refusal(node, f"it returned an array for input {i}, cut off from the graph")
     return in_grads

@@ -38,9 +38,9 @@ def accurate_sum(x: np.ndarray, axis=None, keepdims: bool = False):
     return _as_input(x.sum(axis=axis, dtype=accumulator(x.dtype), keepdims=keepdims), x)
 
 
-def wide_mean(x: np.ndarray, axes: tuple, keepdims: bool = True):
-    """The mean over `axes`, accumulated in float64 for narrower floats; NaN without a warning over nothing."""
-    count = int(np.prod([x.shape[a] for a in axes]))
+def wide_mean(x: np.ndarray, axes: tuple, count: int, keepdims: bool = True):
+    """The mean over `axes` (`count` elements each), accumulated in float64 for narrower floats; NaN without a
+    warning over nothing."""
     total = np.sum(x, axis=axes, dtype=accumulator(x.dtype), keepdims=keepdims)
     with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
         return np.true_divide(total, count)
@@ -58,7 +58,7 @@ def centered_moments(x: np.ndarray, axes: tuple, ddof: int = 0) -> tuple:
     """
     wide = accumulator(x.dtype)
     count = int(np.prod([x.shape[a] for a in axes]))
-    exact_mean = wide_mean(x, axes)
+    exact_mean = wide_mean(x, axes, count)
     mean = _as_input(exact_mean, x)
     centered = x - mean
     squares = (centered * centered).sum(axis=axes, dtype=wide, keepdims=True)
@@ -111,9 +111,10 @@ class Mean(Op):
     def forward(ctx, x, *, axis=None, keepdims=False):
         axes = normalize_axes("mean", axis, x.ndim)
         ctx.shape, ctx.kept_shape = x.shape, _keepdims_shape(x.shape, axes)
+        count = int(np.prod([x.shape[a] for a in axes]))
         # `or 1`: an empty reduction has an empty gradient, and must not divide by zero on the way.
-        ctx.count = int(np.prod([x.shape[a] for a in axes])) or 1
-        return _as_input(wide_mean(x, axes, keepdims), x)
+        ctx.count = count or 1
+        return _as_input(wide_mean(x, axes, count, keepdims), x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -259,5 +259,5 @@ from autograd.ops import compare, numpy_api  # noqa: E402
 
 inplace.ops = tensor_methods.ops = tensor_math.ops = ops
 tensor_methods.numpy_api = tensor_math.numpy_api = numpy_api
-tensor_math.compare = compare
+tensor_methods.compare = tensor_math.compare = compare
 tensor_methods.normalize_axis = normalize_axis

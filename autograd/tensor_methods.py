@@ -18,8 +18,8 @@ from autograd.inplace import InPlaceMethods
 from autograd.tensor_math import MathMethods
 
 # The op functions import TensorNode, which inherits from this class: autograd/tensor.py sets these
-# three once it has defined TensorNode.
-ops = numpy_api = normalize_axis = None
+# four once it has defined TensorNode.
+ops = numpy_api = compare = normalize_axis = None
 
 
 def _sizes(shape: tuple) -> tuple:
@@ -110,24 +110,26 @@ class TensorMethods(InPlaceMethods, MathMethods):
     def neg(self):
         return ops.neg(self)
 
-    # ----- comparisons: bool tensors without gradient -----
+    # ----- comparisons: bool tensors without gradient (autograd/ops/compare.py) -----
     def __eq__(self, other):
-        return numpy_api.constant(np.equal, self, other)
+        return compare.eq(self, other)
 
     def __ne__(self, other):
-        return numpy_api.constant(np.not_equal, self, other)
+        return compare.ne(self, other)
 
     def __lt__(self, other):
-        return numpy_api.constant(np.less, self, other)
+        return compare.lt(self, other)
 
     def __le__(self, other):
-        return numpy_api.constant(np.less_equal, self, other)
+        return compare.le(self, other)
 
     def __gt__(self, other):
-        return numpy_api.constant(np.greater, self, other)
+        return compare.gt(self, other)
 
     def __ge__(self, other):
-        return numpy_api.constant(np.greater_equal, self, other)
+        return compare.ge(self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other):
         return numpy_api.constant(np.bitwise_and, self, other)
@@ -140,24 +142,6 @@ class TensorMethods(InPlaceMethods, MathMethods):
 
     def __invert__(self):
         return numpy_api.constant(np.invert, self)
-
-    def eq(self, other):
-        return numpy_api.constant(np.equal, self, other)
-
-    def ne(self, other):
-        return numpy_api.constant(np.not_equal, self, other)
-
-    def lt(self, other):
-        return numpy_api.constant(np.less, self, other)
-
-    def le(self, other):
-        return numpy_api.constant(np.less_equal, self, other)
-
-    def gt(self, other):
-        return numpy_api.constant(np.greater, self, other)
-
-    def ge(self, other):
-        return numpy_api.constant(np.greater_equal, self, other)
 
     def equal(self, other) -> bool:
         """True when `other` has this shape and the same values, as torch.equal."""

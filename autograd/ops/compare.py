@@ -7,44 +7,44 @@
 
 import numpy as np
 
-from autograd.ops.numpy_api import constant
+from autograd.ops import numpy_api  # its `constant` looked up at each call: the ONNX tracer swaps it
 
 
 def eq(input, other):
     """Element-wise ==, a bool tensor without gradient, as torch.eq."""
-    return constant(np.equal, input, other)
+    return numpy_api.constant(np.equal, input, other)
 
 
 def ne(input, other):
     """Element-wise !=, a bool tensor without gradient, as torch.ne."""
-    return constant(np.not_equal, input, other)
+    return numpy_api.constant(np.not_equal, input, other)
 
 
 def lt(input, other):
     """Element-wise <, a bool tensor without gradient, as torch.lt."""
-    return constant(np.less, input, other)
+    return numpy_api.constant(np.less, input, other)
 
 
 def le(input, other):
     """Element-wise <=, a bool tensor without gradient, as torch.le."""
-    return constant(np.less_equal, input, other)
+    return numpy_api.constant(np.less_equal, input, other)
 
 
 def gt(input, other):
     """Element-wise >, a bool tensor without gradient, as torch.gt."""
-    return constant(np.greater, input, other)
+    return numpy_api.constant(np.greater, input, other)
 
 
 def ge(input, other):
     """Element-wise >=, a bool tensor without gradient, as torch.ge."""
-    return constant(np.greater_equal, input, other)
+    return numpy_api.constant(np.greater_equal, input, other)
 
 
 def all(input, dim=None, keepdim: bool = False):
     """Whether every element (over `dim`: an int, a tuple or None for all) is true, as torch.all."""
-    return constant(np.all, input, axis=dim, keepdims=keepdim)
+    return numpy_api.constant(np.all, input, axis=dim, keepdims=keepdim)
 
 
 def any(input, dim=None, keepdim: bool = False):
     """Whether some element (over `dim`) is true, as torch.any."""
-    return constant(np.any, input, axis=dim, keepdims=keepdim)
+    return numpy_api.constant(np.any, input, axis=dim, keepdims=keepdim)

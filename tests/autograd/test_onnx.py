@@ -111,6 +111,7 @@ CASES = [
     Case("where_greater_equal", lambda a: ag.where(a >= 0.5, a, 0.0), [("B", 3)]),
     Case("where_less", lambda a: ag.where(a < b_const(), -a, a), [("B", 3)]),
     Case("where_less_equal", lambda a: ag.where(a <= 0, a * 2, 1.0), [("B", 3)]),
+    Case("where_ag_gt", lambda a, b: ag.where(ag.gt(a, b), a, b), [("B", 3), ("B", 3)]),  # the function form
     Case("sum_all", lambda a: a.sum(), [("B", 3, 4)], opsets=OPSETS),
     Case("sum_axis", lambda a: a.sum(axis=1, keepdims=True), [("B", 3, 4)], opsets=OPSETS),
     Case("mean", lambda a: a.mean(axis=(0, 2)), [("B", 3, 4)], opsets=OPSETS),

@@ -43,7 +43,9 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
                     f"{where}: a gradient can be created implicitly only for one-element outputs, got shape "
                     f"{value.shape} for output {i}; pass its gradient"
                 )
-            g = np.ones(value.shape, dtype=value.dtype)
+            # empty + fill: np.ones is a Python function, 0.5 us more, 4% of a one-op graph's backward.
+            g = np.empty(value.shape, dtype=value.dtype)
+            g.fill(1)
         else:
             if not (create_graph and isinstance(g, TensorNode)):
                 g = np.asarray(g.value if isinstance(g, TensorNode) else g, dtype=value.dtype)
@@ -64,14 +66,14 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
     roots = _as_tuple(tensors)
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    stored = set()
-    seed_ids = {id(s._value) for s in seeds} if create_graph else {id(s) for s in seeds}
+    # The seeds count as handed out already: one that reaches a leaf as it is gets copied.
+    stored = {id(s._value) for s in seeds} if create_graph else {id(s) for s in seeds}
 
     def store(leaf, g) -> None:
         g = g._value if isinstance(g, TensorNode) else g
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one
         # array handed to two inputs) is copied, so that editing one .grad cannot change another.
-        if not g.flags.writeable or g.base is not None or id(g) in stored or id(g) in seed_ids:
+        if not g.flags.writeable or g.base is not None or id(g) in stored:
             g = np.array(g)  # np.array, not .copy(): a numpy scalar (0-d sums) must become a writable array
         stored.add(id(g))
         # asarray: the sum of two 0-d arrays is a numpy scalar, which `.grad.fill(0)` could not change.

@@ -21,7 +21,7 @@ import numpy as np
 
 from autograd.broadcast import sum_to_shape
 from autograd.modes import MODE, check_backward_anomaly, enable_grad, gradient_summary
-from autograd.versions import check_versions, note_saved
+from autograd.versions import check_versions
 
 
 class OpNode:
@@ -53,25 +53,21 @@ class OpNode:
         "grad_stats",
     )
 
-    def __init__(self, op, ctx, inputs: tuple, params: dict, outputs: tuple):
+    def __init__(self, op, ctx, inputs: tuple, params: dict, outputs: tuple, constant_tensors: bool):
         self.op, self.ctx, self.params = op, ctx, params
-        # tuple([...]), not tuple(...): 110 ns less per tuple than a generator, about 7% of an op's forward.
-        self.inputs = tuple([edge(t) for t in inputs])
+        self.inputs = edges(inputs)
         # Only a tensor without gradient needs its shape noted; the others' are where they came from.
-        self.constant_meta = _constant_meta(inputs) if None in self.inputs else None
-        self.output_meta = tuple([(o.shape, o.dtype) for o in outputs])
+        # Apply says whether there is one (numbers need nothing): 5% less forward for `x * 2`.
+        self.constant_meta = _constant_meta(inputs) if constant_tensors else None
+        # One output (most ops) without a comprehension: 3% less forward per op.
+        if len(outputs) == 1:
+            self.output_meta = ((outputs[0].shape, outputs[0].dtype),)
+        else:
+            self.output_meta = tuple([(o.shape, o.dtype) for o in outputs])
         self.saved_roles = self.saved_versions = ()
         self.output_edits = 0  # in-place edits of the outputs, counted by autograd.versions
         self.hooks = self.output_names = None
         self.grad_stats = None
-
-    def note_saved(self, inputs: tuple, in_arrays: list, out_arrays: tuple, outputs: tuple) -> None:
-        """Remember which input or output each saved array is, and the versions of their owners.
-
-        Identity with what forward received and returned tells: a number input became an array, and
-        a 0-d result may be a numpy scalar that the output tensor holds a copy of.
-        """
-        self.saved_roles, self.saved_versions = note_saved(self.ctx.saved, in_arrays, out_arrays, inputs, outputs)
 
     def check_output_dtype(self, index: int, value) -> None:
         """Refuse a complex or object output: it cannot carry a gradient, and would silently leave the graph."""
@@ -128,11 +124,15 @@ class HookHandle:
             self._tensor.source.remove_hook(self._tensor._index, self._hook)
 
 
+def edges(tensors) -> tuple:
+    """Where each tensor enters the graph: (its OpNode, output index), (itself, 0) for a leaf, None if no grad."""
+    # One comprehension, no call per tensor: 0.25 us instead of 0.45 us for two inputs, 5% of `x * w`.
+    return tuple([(t.source or t, t._index) if getattr(t, "_requires_grad", False) else None for t in tensors])
+
+
 def edge(tensor):
-    """Where `tensor` enters the graph: (its OpNode, output index), (itself, 0) for a leaf, None if no grad."""
-    if not getattr(tensor, "_requires_grad", False):
-        return None
-    return (tensor, 0) if tensor.source is None else (tensor.source, tensor._index)
+    """The edge of one tensor: see edges."""
+    return edges((tensor,))[0]
 
 
 def _input_meta(node, i: int):
@@ -168,21 +168,20 @@ def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None, 
     (what post-accumulate-grad hooks need), instead of being returned.
     """
     grads = {}
-    for root, seed in zip(roots, seeds):
-        _accumulate(grads, edge(root), seed)
-    starts = [r.source for r in roots if r.source is not None]
+    for e, seed in zip(edges(roots), seeds):
+        _accumulate(grads, e, seed)
+    starts = list(dict.fromkeys([e[0] for e in grads if isinstance(e[0], OpNode)]))
     waiting = _count_consumers(starts, watch)
     needed = waiting if inputs is None else _leading_to(waiting, inputs)
-    ready = list({node: None for node in starts if waiting[node] == 0})  # roots no other root consumes
+    ready = [node for node in starts if waiting[node] == 0]  # roots no other root consumes
     if create_graph:  # a backward on TensorNodes records what it computes, so grad mode must be on
         with enable_grad():
             captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs, deliver)
     else:
         captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs, deliver)
-    if inputs is None:
-        return {key: _leaf_hooks(key[0], g) for key, g in grads.items() if not isinstance(key[0], OpNode)}
-    found = {**captured, **{key: grads[key] for key in inputs if key in grads}}
-    return {key: _leaf_hooks(key[0], g) for key, g in found.items()}
+    if inputs is None:  # every node reached has taken its own gradients: the leaves' are left
+        return _leaf_hooks(grads)
+    return _leaf_hooks({**captured, **{key: grads[key] for key in inputs if key in grads}})
 
 
 def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph, create_graph, inputs, deliver) -> dict:
@@ -193,7 +192,7 @@ def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph, create_
         if not isinstance(node, OpNode):  # a watched leaf whose consumers have all run: its gradient is final
             g = grads.pop((node, 0), None)
             if g is not None:
-                deliver(node, _leaf_hooks(node, g))
+                deliver(node, _apply_hooks(node._hooks, g))
             continue
         out_grads = _output_grads(node, grads)
         if inputs is not None and out_grads is not None:
@@ -271,9 +270,16 @@ def _output_grads(node, grads: dict):
     return out_grads
 
 
-def _leaf_hooks(producer, grad):
-    """A leaf's gradient after the hooks registered on it (an op's output had its own applied already)."""
-    return _apply_hooks(producer._hooks, grad) if not isinstance(producer, OpNode) and producer._hooks else grad
+def _leaf_hooks(found: dict) -> dict:
+    """`found` ({edge: gradient}) with each leaf's gradient passed through the hooks registered on the leaf.
+
+    An op's output had its own hooks applied when its node ran.
+    """
+    for key, g in found.items():
+        producer = key[0]
+        if not isinstance(producer, OpNode) and producer._hooks:
+            found[key] = _apply_hooks(producer._hooks, g)
+    return found
 
 
 def _apply_hooks(hooks, grad):
@@ -291,7 +297,7 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
         if e is None:
             continue
         if g is not None:
-            _accumulate(grads, e, _fit(node, i, g, _edge_meta(e)))
+            _accumulate(grads, e, _fit(node, i, g, e))
         producer = e[0]
         if producer in waiting:  # every OpNode behind the roots, and the watched leaves
             waiting[producer] -= 1
@@ -299,9 +305,9 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
                 ready.append(producer)
 
 
-def _fit(node, i: int, grad, meta: tuple):
-    """The backward contract: input i's gradient has its shape (or one it broadcasts to) and its dtype."""
-    shape, dtype = meta
+def _fit(node, i: int, grad, e):
+    """The backward contract: input i's gradient (for edge e) has its shape (or one it broadcasts to) and dtype."""
+    shape, dtype = _edge_meta(e)
     if isinstance(grad, np.generic) or not hasattr(grad, "shape"):  # a numpy scalar (0-d results) or a number
         grad = np.asarray(grad, dtype=dtype)
     if grad.shape == shape and grad.dtype == dtype:

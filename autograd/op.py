@@ -9,7 +9,7 @@ import numpy as np
 from autograd.graph import OpNode
 from autograd.modes import MODE, check_forward_anomaly
 from autograd.tensor import TensorNode
-from autograd.versions import share_version
+from autograd.versions import note_saved, share_version
 
 OP_REGISTRY: dict[str, type["Op"]] = {}
 
@@ -83,14 +83,14 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on TensorNodes, ndarrays or Python numbers; returns TensorNode(s)."""
-        arrays, needs_grad = _unwrap(inputs)
+        arrays, needs_grad, constant_tensors = _unwrap(inputs)
         record = True in needs_grad and MODE.grad_enabled
         ctx = Context(needs_grad if record else (False,) * len(inputs))
         out = cls.forward(ctx, *arrays, **params)
         out_arrays = out if isinstance(out, tuple) else (out,)
         if MODE.anomaly:
             check_forward_anomaly(cls, ctx, arrays, out_arrays)
-        node = OpNode(cls, ctx, inputs, params, out_arrays) if record else None
+        node = OpNode(cls, ctx, inputs, params, out_arrays, constant_tensors) if record else None
         if len(out_arrays) == 1:  # most ops: 6% less forward per op than the comprehension below
             outputs = (TensorNode._wrap(out_arrays[0], node, 0),)
         else:
@@ -99,7 +99,7 @@ class Op:
             if output._value.base is not None:
                 share_version(output, inputs)
         if record and ctx.saved:
-            node.note_saved(inputs, arrays, out_arrays, outputs)
+            node.saved_roles, node.saved_versions = note_saved(ctx.saved, arrays, out_arrays, inputs, outputs)
         return outputs if isinstance(out, tuple) else outputs[0]
 
     @classmethod
@@ -114,24 +114,25 @@ class Op:
 
 
 def _unwrap(inputs: tuple) -> tuple:
-    """The inputs' arrays, and whether each needs a gradient.
+    """The inputs' arrays, whether each needs a gradient, and whether one is a tensor that needs none.
 
     A Python number becomes a 0-d array of the dtype of the first array of its kind or a higher one
     among the inputs (float32 stays float32, an int tensor plus 2 stays int), else of PyTorch's
     default for its kind (float32, int64, bool): numbers never promote tensors, as in PyTorch.
     """
-    arrays, needs_grad, numbers = [], [], False
+    arrays, needs_grad, numbers, constant_tensors = [], [], False, False
     for x in inputs:
         if isinstance(x, TensorNode):
             arrays.append(x._value)
             needs_grad.append(x._requires_grad)
+            constant_tensors = constant_tensors or not x._requires_grad
         else:
             arrays.append(x)
             needs_grad.append(False)
             numbers = numbers or not (x is None or isinstance(x, np.ndarray))
     if numbers:
         arrays = [a if a is None or isinstance(a, np.ndarray) else _number_array(a, arrays) for a in arrays]
-    return arrays, tuple(needs_grad)
+    return arrays, tuple(needs_grad), constant_tensors
 
 
 # PyTorch's type categories, lowest first: a dtype of a higher one wins whatever the sizes.

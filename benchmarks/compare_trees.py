@@ -47,6 +47,7 @@ def load(tree: str, train: bool) -> dict:
         "x * 1.0001 forward, us": (lambda: x * 1.0001, 4000, cpu),
         "x * w forward, us": (lambda: x * w, 4000, cpu),
         "x.tanh() forward, us": (lambda: x.tanh(), 4000, cpu),
+        "backward() of a leaf, us": (lambda: backward_of(x), 1000, cpu),
         "1-op graph fwd+bwd, us": (lambda: backward_of(x * 1.0001), 1000, cpu),
         "8-op graph fwd+bwd, us": (lambda: backward_of(chain(x, 8)), 300, cpu),
     }

@@ -73,7 +73,7 @@ def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False)
         g = g._value if isinstance(g, TensorNode) else g
         # A gradient the engine did not allocate for this leaf alone (a broadcast view, a seed, one
         # array handed to two inputs) is copied, so that editing one .grad cannot change another.
-        if not g.flags.writeable or g.base is not None or id(g) in stored:
+        if g.base is not None or id(g) in stored or not g.flags.writeable:  # the flags are an object made per call
             g = np.array(g)  # np.array, not .copy(): a numpy scalar (0-d sums) must become a writable array
         stored.add(id(g))
         # asarray: the sum of two 0-d arrays is a numpy scalar, which `.grad.fill(0)` could not change.

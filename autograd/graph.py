@@ -167,10 +167,11 @@ def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None, 
     handed to `deliver(leaf, gradient)` as soon as its last consumer has run, while the walk goes on
     (what post-accumulate-grad hooks need), instead of being returned.
     """
-    grads = {}
+    grads, starts = {}, {}  # starts: the roots' OpNodes, a dict for an ordered set
     for e, seed in zip(edges(roots), seeds):
         _accumulate(grads, e, seed)
-    starts = list(dict.fromkeys([e[0] for e in grads if isinstance(e[0], OpNode)]))
+        if isinstance(e[0], OpNode):
+            starts[e[0]] = None
     waiting = _count_consumers(starts, watch)
     needed = waiting if inputs is None else _leading_to(waiting, inputs)
     ready = [node for node in starts if waiting[node] == 0]  # roots no other root consumes
@@ -298,11 +299,11 @@ def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> 
             continue
         if g is not None:
             _accumulate(grads, e, _fit(node, i, g, e))
-        producer = e[0]
-        if producer in waiting:  # every OpNode behind the roots, and the watched leaves
-            waiting[producer] -= 1
-            if not waiting[producer]:
-                ready.append(producer)
+        left = waiting.get(e[0])  # None for a leaf nobody watches; else the consumers still to run
+        if left is not None:
+            waiting[e[0]] = left - 1
+            if left == 1:
+                ready.append(e[0])
 
 
 def _fit(node, i: int, grad, e):

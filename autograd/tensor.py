@@ -191,7 +191,8 @@ class TensorNode(TensorMethods):
             RuntimeError: the tensor does not require grad, `gradient` is missing for a non-scalar,
                 or the graph was released by an earlier backward.
         """
-        differentiate.run_backward(self, gradient if grad is None else grad, retain_graph, create_graph)
+        gradient = gradient if grad is None else grad
+        differentiate.run_backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph)
 
     def detach(self) -> "TensorNode":
         """A new leaf sharing the value (and its in-place version counter), outside the graph."""

@@ -57,13 +57,12 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
     return seeds
 
 
-def run_backward(tensors, gradients=None, retain_graph=None, create_graph=False) -> None:
-    """Accumulate d(tensors)/d(leaf) . gradients into every leaf's `.grad` (an ndarray, as always).
+def run_backward(roots: tuple, gradients=None, retain_graph=None, create_graph=False) -> None:
+    """Accumulate d(roots)/d(leaf) . gradients into every leaf's `.grad` (an ndarray, as always).
 
     A leaf with post-accumulate-grad hooks gets its `.grad` as soon as its gradient is final, during the
     walk, and its hooks run then; every other leaf's after the walk. Callbacks queued by hooks run last.
     """
-    roots = _as_tuple(tensors)
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
     # The seeds count as handed out already: one that reaches a leaf as it is gets copied.

@@ -188,6 +188,7 @@ def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None, 
 def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph, create_graph, inputs, deliver) -> dict:
     """Kahn's order: a node runs once every consumer of its outputs has; returns the gradients of `inputs` met."""
     captured = {}
+    grad_stats, anomaly = MODE.grad_stats, MODE.anomaly  # a backward runs under the switches it started with
     while ready:
         node = ready.pop()
         if not isinstance(node, OpNode):  # a watched leaf whose consumers have all run: its gradient is final
@@ -199,7 +200,9 @@ def _walk(ready: list, waiting: dict, needed, grads: dict, retain_graph, create_
         if inputs is not None and out_grads is not None:
             captured.update(((node, k), g) for k, g in enumerate(out_grads) if (node, k) in inputs)
         reached = out_grads is not None and node in needed
-        in_grads = _run_backward(node, out_grads, create_graph) if reached else (None,) * len(node.inputs)
+        in_grads = (
+            _run_backward(node, out_grads, create_graph, grad_stats, anomaly) if reached else (None,) * len(node.inputs)
+        )
         _pass_to_inputs(node, in_grads, grads, waiting, ready)
         if reached and not retain_graph:
             node.release()
@@ -340,13 +343,13 @@ def one_per_input(node, in_grads) -> tuple:
     )
 
 
-def _run_backward(node, out_grads: list, create_graph: bool):
+def _run_backward(node, out_grads: list, create_graph: bool, grad_stats: bool, anomaly: bool):
     """Run node's op backward on its output gradients, with the checks around it; returns the input gradients."""
     if node.saved_versions:
         check_versions(node)
     if len(out_grads) > 1 and any(g is None for g in out_grads):  # some outputs got no gradient
         out_grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(out_grads, node.output_meta)]
-    if MODE.grad_stats:
+    if grad_stats:
         node.grad_stats = tuple(gradient_summary(g) for g in out_grads)
     if create_graph:
         in_grads = higher_order.differentiable_backward(node, out_grads)
@@ -354,7 +357,7 @@ def _run_backward(node, out_grads: list, create_graph: bool):
         in_grads = node.op.backward(node.ctx, *out_grads)
     if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):  # the common case skips a call
         in_grads = one_per_input(node, in_grads)
-    if MODE.anomaly:
+    if anomaly:
         check_backward_anomaly(node, in_grads)
     return in_grads
 

@@ -43,7 +43,7 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
                     f"{where}: a gradient can be created implicitly only for one-element outputs, got shape "
                     f"{value.shape} for output {i}; pass its gradient"
                 )
-            # empty + fill: np.ones is a Python function, 0.5 us more, 4% of a one-op graph's backward.
+            # empty + fill: np.ones is a Python function, 0.5 us more, 13% of backward()'s fixed cost.
             g = np.empty(value.shape, dtype=value.dtype)
             g.fill(1)
         else:

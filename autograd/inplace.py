@@ -152,13 +152,18 @@ def _unwritable(tensor, where: str) -> RuntimeError:
 
 
 def _copy_in_place_of(tensor):
-    """A copy of `tensor`'s array at its place in the graph: what the recorded op may save for backward,
-    since the tensor's own array is about to be overwritten."""
+    """A copy of `tensor`'s old values for the recorded op, which may save it for backward, since the
+    tensor's own array is about to be overwritten.
+
+    A non-leaf's copy is a recorded clone, a tensor of its own in the graph: the edits of the tensor,
+    this one included, are counted where it came from (autograd/versions.py), and must not count
+    against what the op saves of the copy.
+    """
     from autograd.tensor import TensorNode  # not type(tensor): a Parameter's constructor would require grad
 
     if tensor.source is None:  # a leaf without gradient (a buffer that `+= w` brings into the graph)
         return TensorNode(tensor._value.copy())
-    return TensorNode._wrap(tensor._value.copy(), tensor.source, tensor._index)
+    return tensor.clone()
 
 
 def overwrite(tensor, where: str, src):

@@ -114,10 +114,12 @@ def test_intermediates_are_freed_after_backward_while_loss_lives():
     loss = (h * h).sum()
     del h
     gc.collect()
-    assert hidden() is not None  # the live graph holds the intermediate
+    # The live graph holds what backward needs (the op contexts and the arrays they saved), not the
+    # intermediate tensor itself.
+    assert hidden() is None and saved() is not None
     loss.backward()
     gc.collect()
-    assert hidden() is None and saved() is None
+    assert saved() is None
     assert loss.value.shape == ()
 
 
@@ -447,6 +449,56 @@ def test_in_place_change_of_a_dropped_saved_output_of_a_multi_output_op_is_refus
     del second  # the edited output is gone, but backward through `first` still uses its array
     with pytest.raises(RuntimeError, match="SplitExp saved for backward was modified in place"):
         (first * 3).sum().backward()
+
+
+def test_in_place_change_of_a_dropped_saved_input_made_by_an_op_is_refused():
+    """The consumer keeps no tensor: the edit is read through its input edge (the producer counts it)."""
+    x = leaf(3)
+    h = x * 2.0
+    loss = (h * h).sum()  # Mul saves h's array
+    h.value += 1.0
+    del h
+    with pytest.raises(
+        RuntimeError,
+        match=r"Mul saved for backward was modified in place after the forward pass \(tensor of shape \(3,\)\)",
+    ):
+        loss.backward()
+
+
+def test_an_in_place_change_of_one_output_leaves_consumers_of_another_alone():
+    class Halves(Op):
+        """(y1, y2) = the halves of x, copied;  dx = concat(g1, g2)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            half = len(x) // 2
+            return x[:half].copy(), x[half:].copy()
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return (np.concatenate([g1, g2]),)
+
+    x = leaf(4)
+    first, second = Halves.apply(x)
+    loss = (first * first).sum() + second.sum()  # Mul saves first's array
+    second.value *= 2.0  # counted by Halves' node, which made both
+    loss.backward()
+    np.testing.assert_allclose(x.grad, np.concatenate([2 * x.value[:2], np.ones(2)]))
+
+
+def test_a_saved_leaf_or_op_output_is_counted_through_the_edge_without_holding_the_tensor():
+    x = leaf(3)
+    h = x * 2.0
+    y = h * x  # saves the arrays of h (an op's output) and x (a leaf)
+    keys = y.source.saved_versions[::2]
+    assert keys == (0, 1)  # input positions: their edits are read through the edges
+    hidden = weakref.ref(h)
+    del h
+    gc.collect()
+    assert hidden() is None
+    c = ag.tensor(np.ones(3))  # a tensor without gradient has no edge: the node holds it
+    z = x * c
+    assert z.source.saved_versions[::2] == (0, c)
 
 
 def test_each_input_edge_names_the_output_that_fed_it():

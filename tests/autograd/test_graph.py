@@ -295,21 +295,22 @@ def test_seed_gradient_is_not_aliased():
     np.testing.assert_allclose(seed, np.ones(3))
 
 
+class _SplitHalves(Op):  # private: a test op, not one of the engine's registered ops
+    """(y1, y2) = halves of x, copied;  dx = concat(g1, g2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        half = len(x) // 2
+        return x[:half].copy(), x[half:].copy()
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        return (np.concatenate([g1, g2]),)
+
+
 def test_multi_output_op():
-    class SplitHalves(Op):
-        """(y1, y2) = halves of x;  dx = concat(g1, g2)."""
-
-        @staticmethod
-        def forward(ctx, x):
-            half = len(x) // 2
-            return x[:half].copy(), x[half:].copy()
-
-        @staticmethod
-        def backward(ctx, g1, g2):
-            return (np.concatenate([g1, g2]),)
-
     x = leaf(4)
-    first, second = SplitHalves.apply(x)
+    first, second = _SplitHalves.apply(x)
     (first * 3).sum().backward()
     np.testing.assert_allclose(x.grad, [3.0, 3.0, 0.0, 0.0])
     assert second.source is first.source
@@ -466,22 +467,10 @@ def test_in_place_change_of_a_dropped_saved_input_made_by_an_op_is_refused():
 
 
 def test_an_in_place_change_of_one_output_leaves_consumers_of_another_alone():
-    class Halves(Op):
-        """(y1, y2) = the halves of x, copied;  dx = concat(g1, g2)."""
-
-        @staticmethod
-        def forward(ctx, x):
-            half = len(x) // 2
-            return x[:half].copy(), x[half:].copy()
-
-        @staticmethod
-        def backward(ctx, g1, g2):
-            return (np.concatenate([g1, g2]),)
-
     x = leaf(4)
-    first, second = Halves.apply(x)
+    first, second = _SplitHalves.apply(x)
     loss = (first * first).sum() + second.sum()  # Mul saves first's array
-    second.value *= 2.0  # counted by Halves' node, which made both
+    second.value *= 2.0  # counted by the node of _SplitHalves, which made both
     loss.backward()
     np.testing.assert_allclose(x.grad, np.concatenate([2 * x.value[:2], np.ones(2)]))
 

@@ -1,10 +1,11 @@
 """In-place version tracking: a backward never runs on arrays that were changed after forward saved them.
 
 Every tensor counts its in-place changes (`t.value += 1` assigns the same array back, which counts);
-a view counts with the tensor whose memory it views. An op that saves arrays for backward notes
-the count of each array's owner, and backward refuses to run when a count moved. An op's own
-output is counted on its OpNode (`output_edits`) instead: the node must not hold its output, or
-the two would keep each other alive.
+a view counts with the tensor whose memory it views, and an op's output counts on the OpNode that
+made it too (`output_edits`). An op that saves arrays for backward notes the count of each array's
+owner, and backward refuses to run when a count moved. Where the node can read a count without
+holding the tensor, it does: its own outputs through its `output_edits` (holding its output would
+be a reference cycle), an input through the edge it came in on (see note_saved).
 """
 
 import numpy as np

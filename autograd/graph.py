@@ -31,7 +31,7 @@ class OpNode:
                  (leaf, 0) for a leaf that requires grad, None for a constant
     output_meta: per output, (shape, dtype)
     constant_meta: per input, (shape, dtype) of a tensor that needs no gradient, else None (None
-                 altogether when every input has an edge); `input_meta` adds the others' from their edges
+                 altogether when no input is such a tensor); `input_meta` adds the others' from their edges
     ctx:         what forward saved for backward; None once backward has run (unless retained)
     hooks:       per output index, the functions to call with its gradient (register_hook, retain_grad)
     output_names: per output index, the name given to the output tensor, for drawings
@@ -114,14 +114,15 @@ class HookHandle:
     """What register_hook returns: `remove()` takes the hook off again."""
 
     def __init__(self, tensor, hook):
-        self._tensor = tensor
+        # Where the hook went, not the tensor's place at removal time: a recorded in-place change moves it.
+        self._tensor, self._node, self._index = tensor, tensor.source, tensor._index
         self._hook = hook
 
     def remove(self) -> None:
-        if self._tensor.source is None:
+        if self._node is None:
             self._tensor._hooks = tuple(h for h in self._tensor._hooks if h is not self._hook)
         else:
-            self._tensor.source.remove_hook(self._tensor._index, self._hook)
+            self._node.remove_hook(self._index, self._hook)
 
 
 def edges(tensors) -> tuple:

@@ -5,10 +5,11 @@ PyTorch's rules:
   `w -= lr * w.grad`, keeps `w` the same tensor, still requiring grad); outside, a RuntimeError.
 - Where nothing is recorded (no_grad, or no input requires grad) the array is written, and its
   version counted (autograd/versions.py): a backward through an op that saved it refuses to run.
-- Where the change is recorded, the op runs out of place (on a copy of the old array, which it may
-  save for backward), its result is written into the tensor's memory and the tensor stands for that
-  result from then on (its source is the new OpNode), so gradients flow through the change. An
-  earlier op that saved the old array refuses backward, as in PyTorch.
+- Where the change is recorded, the op runs out of place (on a recorded clone of the old values,
+  which it may save for backward), its result is written into the tensor's memory and the tensor
+  stands for that result from then on (its source is the new OpNode), so gradients flow through the
+  change, and a retained `.grad` is the new values' gradient. An earlier op that saved the old array
+  refuses backward, as in PyTorch.
   A tensor that is a view, or that has views, is refused there: PyTorch rewrites the views'
   history too, nodegrad does not, and a view would silently keep the history of the old values.
 
@@ -140,6 +141,9 @@ def in_place(tensor, where: str, fn, *args, casting: str = "same_kind"):
         raise _unwritable(tensor, where) from None
     count_edit(tensor)
     if recorded:
+        if tensor._retains_grad:  # as in PyTorch, .grad stays the gradient of the tensor's current values
+            tensor.source.remove_hook(tensor._index, tensor._retains_grad)
+            written.source.add_hook(0, tensor._retains_grad)
         tensor._requires_grad, tensor.source, tensor._index = True, written.source, 0
     return tensor
 

@@ -69,7 +69,9 @@ class TensorNode(TensorMethods):
         requires_grad = source is not None and value.dtype.kind == "f"
         if not requires_grad and source is not None:
             source.check_output_dtype(index, value)
-        t._value, t._requires_grad, t.source, t._index = value, requires_grad, source if requires_grad else None, index
+        # An output without gradient is a leaf: its index is 0, as every leaf's (its edge is (itself, 0)).
+        t._value, t._requires_grad = value, requires_grad
+        t.source, t._index = (source, index) if requires_grad else (None, 0)
         t.grad = t._name = t._base = None
         t._version, t._retains_grad, t._hooks = 0, False, ()
         return t
@@ -204,7 +206,6 @@ class TensorNode(TensorMethods):
         """Keep `.grad` on this non-leaf tensor after backward."""
         if self.source is None or self._retains_grad:
             return
-        self._retains_grad = True
         tensor = weakref.ref(self)
 
         def keep(grad):
@@ -213,6 +214,7 @@ class TensorNode(TensorMethods):
                 value = np.array(grad.value if isinstance(grad, TensorNode) else grad)
                 t.grad = value if t.grad is None else np.asarray(t.grad + value)
 
+        self._retains_grad = keep  # the hook itself: a recorded in-place change moves it (autograd/inplace.py)
         self.source.add_hook(self._index, keep)
 
     def register_hook(self, hook) -> "graph.HookHandle":

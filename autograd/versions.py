@@ -76,7 +76,8 @@ def note_saved(saved: tuple, in_arrays: list, out_arrays: tuple, inputs: tuple, 
       returns): a node holding its own output would be a reference cycle;
     - an int i for input i when it owns its memory and enters the graph on an edge (a leaf that
       requires grad, or the output of a one-output op): its edits are read through that edge;
-    - the owner tensor otherwise (a view's base, a tensor without gradient).
+    - the owner tensor otherwise (a view's base, a tensor without gradient, an output of an op
+      with several outputs).
     Ints, not tensors, wherever the edge already leads to the owner: the node then keeps no tensor
     alive, and the collector stops scanning the tuple (full collections of a 100,000-op chain: -18%).
     """

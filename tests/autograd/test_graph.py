@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+from autograd.graph import edge
 from autograd.op import Op
 
 
@@ -488,6 +489,22 @@ def test_a_saved_leaf_or_op_output_is_counted_through_the_edge_without_holding_t
     c = ag.tensor(np.ones(3))  # a tensor without gradient has no edge: the node holds it
     z = x * c
     assert z.source.saved_versions[::2] == (0, c)
+
+
+def test_an_output_made_without_gradient_is_a_leaf_at_index_0():
+    """A later requires_grad_ makes it a leaf like any other: its edge is (itself, 0), and a post-accumulate
+    hook runs as soon as its gradient is final, before the rest of the walk."""
+    x = ag.tensor(np.arange(4.0))
+    b = _SplitHalves.apply(x)[1]  # nothing requires grad: no node, no source
+    b.requires_grad_(True)
+    assert b.source is None and edge(b) == (b, 0)
+    v = leaf(2)
+    order = []
+    b.register_post_accumulate_grad_hook(lambda t: order.append("b"))
+    w = v.exp()
+    w.register_hook(lambda g: order.append("w"))
+    (w * b).sum().backward()
+    assert order == ["b", "w"]
 
 
 def test_each_input_edge_names_the_output_that_fed_it():

@@ -296,6 +296,30 @@ def test_recorded_in_place_changes_of_non_leaves_match_torch():
         np.testing.assert_allclose(t.grad, t_torch.grad.numpy())
 
 
+def test_a_retained_grad_after_a_recorded_in_place_change_is_the_new_values_gradient_as_torch():
+    def run(m, x):
+        y = x * 2
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        return y.grad
+
+    ours = run(ag, ag.tensor([1.0, 2.0], requires_grad=True))
+    theirs = run(torch, torch.tensor([1.0, 2.0], requires_grad=True))
+    np.testing.assert_allclose(ours, theirs.numpy())  # 2 y of the new y: [12, 24]
+
+
+def test_a_hook_registered_before_a_recorded_in_place_change_can_still_be_removed():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    seen = []
+    handle = y.register_hook(lambda g: seen.append(g.copy()))
+    y.mul_(3)
+    handle.remove()
+    (y * y).sum().backward()
+    assert seen == []
+
+
 def test_fill_and_copy_of_a_non_leaf_send_the_gradient_to_the_new_values_only():
     x, src = ag.tensor([1.0, 2.0], requires_grad=True), ag.tensor([5.0, 6.0], requires_grad=True)
     y = x * 3

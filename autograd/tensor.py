@@ -69,9 +69,11 @@ class TensorNode(TensorMethods):
         requires_grad = source is not None and value.dtype.kind == "f"
         if not requires_grad and source is not None:
             source.check_output_dtype(index, value)
-        # An output without gradient is a leaf: its index is 0, as every leaf's (its edge is (itself, 0)).
         t._value, t._requires_grad = value, requires_grad
-        t.source, t._index = (source, index) if requires_grad else (None, 0)
+        if requires_grad:
+            t.source, t._index = source, index
+        else:  # a leaf: index 0, as every leaf's (its edge is (itself, 0))
+            t.source, t._index = None, 0
         t.grad = t._name = t._base = None
         t._version, t._retains_grad, t._hooks = 0, False, ()
         return t

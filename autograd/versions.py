@@ -79,7 +79,8 @@ def note_saved(saved: tuple, in_arrays: list, out_arrays: tuple, inputs: tuple, 
     - the owner tensor otherwise (a view's base, a tensor without gradient, an output of an op
       with several outputs).
     Ints, not tensors, wherever the edge already leads to the owner: the node then keeps no tensor
-    alive, and the collector stops scanning the tuple (full collections of a 100,000-op chain: -18%).
+    alive, and the collector stops scanning the tuple (a 100,000-op chain: 4.0 objects it tracks per
+    op instead of 4.5; `python -m benchmarks.collector`).
     """
     roles, versions = [], []
     for array in saved:

@@ -55,10 +55,7 @@ class TensorNode(TensorMethods):
         value = _default_dtype(value.value if isinstance(value, TensorNode) else value)
         if requires_grad:
             _check_can_require_grad(value.dtype)
-        # A leaf: an op's output (see _wrap) with no source.
-        self._value, self._requires_grad, self.source, self._index = value, bool(requires_grad), None, 0
-        self.grad = self._base = None
-        self._version, self._retains_grad, self._hooks = 0, False, ()
+        self._fill(value, bool(requires_grad), None, 0)
         self.name = name
 
     @classmethod
@@ -69,14 +66,16 @@ class TensorNode(TensorMethods):
         requires_grad = source is not None and value.dtype.kind == "f"
         if not requires_grad and source is not None:
             source.check_output_dtype(index, value)
-        t._value, t._requires_grad = value, requires_grad
         if requires_grad:
-            t.source, t._index = source, index
+            t._fill(value, True, source, index)
         else:  # a leaf: index 0, as every leaf's (its edge is (itself, 0))
-            t.source, t._index = None, 0
-        t.grad = t._name = t._base = None
-        t._version, t._retains_grad, t._hooks = 0, False, ()
+            t._fill(value, False, None, 0)
         return t
+
+    def _fill(self, value, requires_grad: bool, source, index: int) -> None:
+        self._value, self._requires_grad, self.source, self._index = value, requires_grad, source, index
+        self.grad = self._name = self._base = None
+        self._version, self._retains_grad, self._hooks = 0, False, ()
 
     # ----- value and metadata -----
     @property

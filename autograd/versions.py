@@ -109,26 +109,31 @@ def _input_version(tensor, position: int) -> tuple:
     return (owner, owner._version)
 
 
-def _edits_and_shape(node, key) -> tuple:
-    """What note_saved's `key` of `node` counts now, and the shape of that tensor (for the error)."""
+def _edits(node, key) -> int:
+    """What note_saved's `key` of `node` counts now."""
     if key is None:
-        return node.output_edits, node.output_meta[0][0]
+        return node.output_edits
     if not isinstance(key, int):
-        return key._version, key.shape
-    producer, k = node.inputs[key]
-    if hasattr(producer, "_version"):  # a leaf
-        return producer._version, producer.shape
-    return producer.output_edits, producer.output_meta[k][0]
+        return key._version
+    producer = node.inputs[key][0]
+    return producer._version if hasattr(producer, "_version") else producer.output_edits  # a leaf, or an OpNode
+
+
+def _shape(node, key) -> tuple:
+    """The shape of the tensor that note_saved's `key` of `node` names (for the error)."""
+    if key is None:
+        return node.output_meta[0][0]
+    return node.input_meta[key][0] if isinstance(key, int) else key.shape
 
 
 def check_versions(node) -> None:
     """Refuse to run backward on saved arrays that were changed in place since the forward pass."""
     versions = node.saved_versions
     for j in range(0, len(versions), 2):
-        edits, shape = _edits_and_shape(node, versions[j])
-        if edits != versions[j + 1]:
+        key = versions[j]
+        if _edits(node, key) != versions[j + 1]:
             raise RuntimeError(
                 f"backward: an array that {node.op.__name__} saved for backward was modified in place "
-                f"after the forward pass (tensor of shape {shape}); replace .value with a new "
+                f"after the forward pass (tensor of shape {_shape(node, key)}); replace .value with a new "
                 "array instead of changing it in place, or run the forward again"
             )

@@ -24,24 +24,48 @@ from autograd.modes import MODE, check_backward_anomaly, enable_grad, gradient_s
 from autograd.versions import check_versions
 
 
-class OpNode:
-    """One application of an op: the op, its settings, its context, and where its inputs came from.
+class Context:
+    """What one op application keeps for its backward: saved arrays and settings as attributes."""
+
+    saved = ()
+
+    def __init__(self, needs_input_grad: tuple):
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep `arrays` for backward; read them back as the tuple `ctx.saved`."""
+        self.saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """PyTorch's name for `saved`."""
+        return self.saved
+
+
+class OpNode(Context):
+    """One recorded application of an op: the op, its settings, where its inputs came from, and (being
+    the op's Context, as PyTorch's ctx is its graph node) what forward saved for backward.
 
     inputs:      per input, the edge it came in on: (OpNode, output index) for an op's output,
                  (leaf, 0) for a leaf that requires grad, None for a constant
     output_meta: per output, (shape, dtype)
     constant_meta: per input, (shape, dtype) of a tensor that needs no gradient, else None (None
                  altogether when no input is such a tensor); `input_meta` adds the others' from their edges
-    ctx:         what forward saved for backward; None once backward has run (unless retained)
+    released:    True once backward has run (unless retained): what forward saved is gone
     hooks:       per output index, the functions to call with its gradient (register_hook, retain_grad)
     output_names: per output index, the name given to the output tensor, for drawings
     grad_stats:  per output, gradient statistics, recorded inside `record_grad_stats()`
+
+    Forward's own settings (`ctx.axis = ...`) are ordinary attributes beside these, so an op must not
+    give its settings these names.
     """
 
     __slots__ = (
         "op",
         "params",
-        "ctx",
+        "needs_input_grad",
+        "saved",
+        "released",
         "inputs",
         "constant_meta",
         "output_meta",
@@ -53,21 +77,31 @@ class OpNode:
         "grad_stats",
     )
 
-    def __init__(self, op, ctx, inputs: tuple, params: dict, outputs: tuple, constant_tensors: bool):
-        self.op, self.ctx, self.params = op, ctx, params
+    def __init__(self, op, inputs: tuple, params: dict, needs_input_grad: tuple, constant_tensors: bool):
+        self.op, self.params, self.needs_input_grad = op, params, needs_input_grad
+        self.saved, self.released = (), False
         self.inputs = edges(inputs)
         # Only a tensor without gradient needs its shape noted; the others' are where they came from.
         # Apply says whether there is one (numbers need nothing): 5% less forward for `x * 2`.
         self.constant_meta = _constant_meta(inputs) if constant_tensors else None
-        # One output (most ops) without a comprehension: 4% less forward of an 8-op graph.
-        if len(outputs) == 1:
-            self.output_meta = ((outputs[0].shape, outputs[0].dtype),)
-        else:
-            self.output_meta = tuple([(o.shape, o.dtype) for o in outputs])
+        self.output_meta = ()  # set_outputs, once forward has made them
         self.saved_roles = self.saved_versions = ()
         self.output_edits = 0  # in-place edits of the outputs, counted by autograd.versions
         self.hooks = self.output_names = None
         self.grad_stats = None
+
+    def set_outputs(self, arrays: tuple) -> None:
+        """Note each output's (shape, dtype)."""
+        # One output (most ops) without a comprehension: 4% less forward of an 8-op graph.
+        if len(arrays) == 1:
+            self.output_meta = ((arrays[0].shape, arrays[0].dtype),)
+        else:
+            self.output_meta = tuple([(o.shape, o.dtype) for o in arrays])
+
+    @property
+    def ctx(self):
+        """The op's Context: the node itself, None once released."""
+        return None if self.released else self
 
     def check_output_dtype(self, index: int, value) -> None:
         """Refuse a complex or object output: it cannot carry a gradient, and would silently leave the graph."""
@@ -88,10 +122,6 @@ class OpNode:
         """Per input, (shape, dtype), or None for a Python number, an ndarray or None."""
         return tuple(_input_meta(self, i) for i in range(len(self.inputs)))
 
-    @property
-    def released(self) -> bool:
-        return self.ctx is None
-
     def add_hook(self, index: int, hook) -> None:
         if self.hooks is None:
             self.hooks = {}
@@ -101,9 +131,10 @@ class OpNode:
         self.hooks[index] = [h for h in self.hooks[index] if h is not hook]
 
     def release(self) -> None:
-        """Drop the saved arrays; the edges and shapes stay for drawings."""
-        self.ctx = None
-        self.saved_versions = ()
+        """Drop what forward saved (arrays and settings); the edges and shapes stay for drawings."""
+        self.released = True
+        self.saved = self.saved_versions = ()
+        vars(self).clear()
 
     def __repr__(self):
         settings = " ".join(f"{k}={v}" for k, v in self.params.items() if _is_setting(v))
@@ -127,8 +158,10 @@ class HookHandle:
 
 def edges(tensors) -> tuple:
     """Where each tensor enters the graph: (its OpNode, output index), (itself, 0) for a leaf, None if no grad."""
-    # The expression in the comprehension, not a call per tensor: 3.5% less forward of an 8-op graph.
-    return tuple([(t.source or t, t._index) if getattr(t, "_requires_grad", False) else None for t in tensors])
+    found = []
+    for t in tensors:
+        found.append((t.source or t, t._index) if getattr(t, "_requires_grad", False) else None)
+    return tuple(found)
 
 
 def edge(tensor):
@@ -238,7 +271,7 @@ def _count_consumers(nodes, watch=()) -> dict:
             stack.append(node)
     while stack:
         node = stack.pop()
-        if node.ctx is None:
+        if node.released:
             raise RuntimeError(
                 f"backward: the graph through {node.op.__name__} was already released by an earlier "
                 "backward; pass retain_graph=True to that backward to go through it again"
@@ -355,7 +388,7 @@ def _run_backward(node, out_grads: list, create_graph: bool, grad_stats: bool, a
     if create_graph:
         in_grads = higher_order.differentiable_backward(node, out_grads)
     else:
-        in_grads = node.op.backward(node.ctx, *out_grads)
+        in_grads = node.op.backward(node, *out_grads)
     if not isinstance(in_grads, (tuple, list)) or len(in_grads) != len(node.inputs):  # the common case skips a call
         in_grads = one_per_input(node, in_grads)
     if anomaly:

@@ -12,8 +12,6 @@ attribute), array-only code (a numpy function without a counterpart, `.value`, `
 gradient returned as a plain array.
 """
 
-import copy
-
 import numpy as np
 
 from autograd import graph
@@ -24,8 +22,9 @@ from autograd.versions import INPUT, VIEW
 
 def differentiable_backward(node, out_grads: list):
     """Run node's backward on TensorNodes (gradients, saved inputs and outputs), recording what it computes."""
-    ctx = copy.copy(node.ctx)
-    ctx.saved = tuple(_saved_tensor(node, array, role) for array, role in zip(node.ctx.saved, node.saved_roles))
+    ctx = graph.Context(node.needs_input_grad)
+    vars(ctx).update(vars(node))  # the settings forward kept beside its saved arrays
+    ctx.saved = tuple(_saved_tensor(node, array, role) for array, role in zip(node.saved, node.saved_roles))
     out_grads = [g if isinstance(g, TensorNode) else TensorNode(g) for g in out_grads]
     previous, MODE.differentiating = MODE.differentiating, node.op
     try:

@@ -111,12 +111,11 @@ def test_intermediates_are_freed_after_backward_while_loss_lives():
     x = leaf(50)
     h = x.exp()
     hidden = weakref.ref(h)
-    saved = weakref.ref(h.source.ctx)
+    saved = weakref.ref(h.source.saved[0])  # the array Exp saved: its output, h's own value
     loss = (h * h).sum()
     del h
     gc.collect()
-    # The live graph holds what backward needs (the op contexts and the arrays they saved), not the
-    # intermediate tensor itself.
+    # The live graph holds what backward needs (the arrays the ops saved), not the intermediate tensor itself.
     assert hidden() is None and saved() is not None
     loss.backward()
     gc.collect()

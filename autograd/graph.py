@@ -9,7 +9,7 @@ Forward records one OpNode per op application that needs a gradient:
 An OpNode knows where each input came from (an edge: the OpNode and output that made it, or the
 leaf) and the shapes of its inputs and outputs, never the intermediate tensors themselves: those
 live as long as the user, or an array saved for backward, holds them. Drawings read the same fields
-before and after backward; backward only drops each node's context (its saved arrays).
+before and after backward; backward only drops what each node saved for it.
 
 backward runs every op once, after all of its consumers (Kahn's order, with an explicit list: no
 recursion, so a 100,000-op chain is fine), on the sum of the gradients its outputs received. With

@@ -151,7 +151,7 @@ def check_backward_anomaly(node, in_grads) -> None:
     for i, g in enumerate(in_grads):
         kind = _non_finite(g)
         if kind:
-            where = getattr(node.ctx, "forward_trace", "") or "(not recorded: forward ran outside detect_anomaly)\n"
+            where = getattr(node, "forward_trace", "") or "(not recorded: forward ran outside detect_anomaly)\n"
             raise RuntimeError(
                 f"detect_anomaly: {node.op.__name__}.backward produced {kind} in the gradient of input {i} "
                 f"(shape {np.shape(g)}); the forward {node.op.__name__} was called at:\n{where}"

@@ -54,6 +54,32 @@ def test_each_op_runs_backward_once():
     np.testing.assert_allclose(x.grad, np.full(3, 6.0))
 
 
+def test_a_recorded_ops_context_is_its_node_and_backward_drops_what_forward_kept_there():
+    class _KeepsMask(Op):
+        """y = x * (x > 0);  dx = g * (x > 0), the mask kept as a ctx attribute."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mask = x > 0
+            return x * ctx.mask
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad * ctx.mask,)
+
+    x = ag.tensor(np.array([-1.0, 2.0]), requires_grad=True)
+    y = _KeepsMask.apply(x)
+    node = y.source
+    mask = weakref.ref(node.mask)
+    assert node.ctx is node and node.needs_input_grad == (True,) and not node.released
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+    assert node.released and node.ctx is None and mask() is None
+    assert node.op is _KeepsMask and node.output_meta == (((2,), np.dtype(np.float64)),)  # drawings' fields stay
+    with ag.no_grad():  # nothing recorded: forward gets a plain Context
+        assert _KeepsMask.apply(x).source is None
+
+
 def test_hundred_thousand_op_chain_backpropagates():
     x = ag.tensor(np.array([1.0]), requires_grad=True)
     y = x

@@ -3,6 +3,7 @@
     git worktree add ../before HEAD~1
     python -m benchmarks.compare_trees ../before .            # per-op figures and the train steps
     python -m benchmarks.compare_trees ../before . --rounds 40 --no-train
+    python -m benchmarks.compare_trees ../before . --no-train --chain      # and the 100,000-op chain
 
 Separate processes on a shared machine differ by 10% or more for the same code; here each tree's
 packages are imported under their usual names one after the other (the modules of the previous tree
@@ -14,6 +15,7 @@ column is the last tree's figure over the first's.
 """
 
 import argparse
+import gc
 import importlib
 import sys
 import time
@@ -24,7 +26,7 @@ import numpy as np
 PACKAGES = ("autograd", "nn", "optim", "benchmarks")
 
 
-def load(tree: str, train: bool) -> dict:
+def load(tree: str, train: bool, long_chain: bool = False) -> dict:
     """The workloads of the checkout at `tree`: {name: (function, calls per timing, timer)}."""
     for name in [m for m in sys.modules if m.split(".")[0] in PACKAGES]:
         del sys.modules[name]
@@ -51,6 +53,13 @@ def load(tree: str, train: bool) -> dict:
         "1-op graph fwd+bwd, us": (lambda: backward_of(x * 1.0001), 1000, cpu),
         "8-op graph fwd+bwd, us": (lambda: backward_of(chain(x, 8)), 300, cpu),
     }
+    if long_chain:
+
+        def build_and_backward():
+            gc.enable()  # timeit turns the collector off, and most of a long chain's build is its collections
+            backward_of(chain(x, 100_000))
+
+        workloads["100,000-op chain build+backward, ms"] = (build_and_backward, 1, cpu)
     for network in train_step.NETWORKS if train else ():
         steppers = train_step.make_steppers(network, use_torch=False)
         for impl in ("engine", "reference"):
@@ -58,9 +67,9 @@ def load(tree: str, train: bool) -> dict:
     return workloads
 
 
-def run(trees: list, rounds: int, train: bool) -> list:
+def run(trees: list, rounds: int, train: bool, long_chain: bool = False) -> list:
     """Per tree, {figure: best time per call} over `rounds` rounds in which every tree runs every workload."""
-    loaded = [load(tree, train) for tree in trees]
+    loaded = [load(tree, train, long_chain) for tree in trees]
     best = [{} for _ in trees]
     for _ in range(rounds):
         for figures, tree in zip(best, loaded):
@@ -76,8 +85,9 @@ def main(argv=None) -> None:
     parser.add_argument("trees", nargs="+", help="checkouts of nodegrad (each with autograd/ and benchmarks/)")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--no-train", action="store_true", help="skip the MLP and CNN train steps")
+    parser.add_argument("--chain", action="store_true", help="also a 100,000-op chain's build and backward (slow)")
     args = parser.parse_args(argv)
-    best = run(args.trees, args.rounds, not args.no_train)
+    best = run(args.trees, args.rounds, not args.no_train, args.chain)
     names = list(best[0])
     print(f"{'':32}" + "".join(f"{tree[-18:]:>20}" for tree in args.trees) + "   last/first")
     for name in names:

@@ -188,15 +188,25 @@ def test_compare_trees_times_two_checkouts_in_one_process_and_prints_their_ratio
     # In a subprocess: it re-imports autograd under its own name, which must not leak into this session.
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.compare_trees", str(root), str(root), "--rounds", "1", "--no-train"],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.compare_trees",
+            str(root),
+            str(root),
+            "--rounds",
+            "1",
+            "--no-train",
+            "--chain",
+        ],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
     ).stdout
-    rows = [line.split() for line in out.splitlines() if line.startswith(("x", "1-op", "8-op"))]
-    assert len(rows) == 5
+    rows = [line.split() for line in out.splitlines() if line.startswith(("x", "1-op", "8-op", "100,000-op"))]
+    assert len(rows) == 6
     for row in rows:
         first, last, ratio = (float(v) for v in row[-3:])
         assert first > 0 and last > 0 and ratio == pytest.approx(last / first, abs=1e-3)

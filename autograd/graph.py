@@ -56,8 +56,8 @@ class OpNode(Context):
     output_names: per output index, the name given to the output tensor, for drawings
     grad_stats:  per output, gradient statistics, recorded inside `record_grad_stats()`
 
-    Forward's own settings (`ctx.axis = ...`) are ordinary attributes beside these, so an op must not
-    give its settings these names.
+    Forward's own settings (`ctx.axis = ...`) are ordinary attributes beside these; an op whose
+    forward stores one under a name of OpNode's own is refused when it is defined (see Op).
     """
 
     __slots__ = (
@@ -134,7 +134,7 @@ class OpNode(Context):
         """Drop what forward saved (arrays and settings); the edges and shapes stay for drawings."""
         self.released = True
         self.saved = self.saved_versions = ()
-        vars(self).clear()
+        del self.__dict__  # forward's settings; clear() would first build an empty dict for a node that has none
 
     def __repr__(self):
         settings = " ".join(f"{k}={v}" for k, v in self.params.items() if _is_setting(v))

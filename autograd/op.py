@@ -4,6 +4,8 @@ An Op is a pair of static functions over raw ndarrays. `Op.apply` unwraps Tensor
 `forward`, wraps the outputs and, when a gradient is wanted, records one OpNode in the graph.
 """
 
+import dis
+
 import numpy as np
 
 from autograd.graph import Context, OpNode
@@ -25,7 +27,8 @@ class Op:
     to run if any of them, or the tensor whose memory it views, was changed in place since.
 
     `ctx` is the op's OpNode when the application is recorded (as PyTorch's ctx is its graph node),
-    so settings forward keeps (`ctx.axis = axis`) must not take the names of OpNode's fields.
+    so settings forward keeps (`ctx.axis = axis`) must not take the names of OpNode's fields and
+    methods (`inputs`, `op`, `params`, `released`, ...): an op whose forward does is refused when defined.
 
     Gradients of gradients: backward is one formula for both orders. For a first derivative it runs
     on ndarrays; under `create_graph=True` it runs on TensorNodes: the gradients, and every saved
@@ -54,6 +57,7 @@ class Op:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        _refuse_node_names(cls)
         if not cls.__name__.startswith("_"):  # private bases share code between ops; they are not ops
             OP_REGISTRY[cls.__name__] = cls
 
@@ -99,6 +103,24 @@ class Op:
         # its dtype, where _unwrap would take it for a Python number (float32 when alone).
         arrays = [np.asarray(x) if isinstance(x, np.generic) else x for x in inputs]
         return cls.forward(Context((False,) * len(inputs)), *_unwrap(arrays)[0], **params)
+
+
+# What forward may not store on ctx, which is the OpNode when recorded: the node's own names
+# (`saved` excepted: setting it is what save_for_backward does).
+_NODE_NAMES = frozenset(n for n in (*vars(OpNode), *vars(Context)) if not n.startswith("__")) - {"saved"}
+
+
+def _refuse_node_names(cls) -> None:
+    """Refuse, when the op is defined, a forward that stores a setting on ctx under one of _NODE_NAMES."""
+    forward = cls.__dict__.get("forward")
+    code = getattr(getattr(forward, "__func__", forward), "__code__", None)
+    stored = {i.argval for i in dis.get_instructions(code) if i.opname == "STORE_ATTR"} if code else set()
+    clashes = sorted(stored & _NODE_NAMES)
+    if clashes:
+        raise TypeError(
+            f"{cls.__name__}.forward: ctx.{clashes[0]} is a name the graph node uses (a recorded op's ctx is its "
+            "OpNode); keep the setting under another name"
+        )
 
 
 def _unwrap(inputs: tuple) -> tuple:

@@ -80,6 +80,24 @@ def test_a_recorded_ops_context_is_its_node_and_backward_drops_what_forward_kept
         assert _KeepsMask.apply(x).source is None
 
 
+@pytest.mark.parametrize("name", ["inputs", "op", "params", "released", "output_meta"])
+def test_an_op_whose_forward_keeps_a_setting_under_a_name_of_the_node_is_refused_when_defined(name):
+    # ctx is the OpNode: `ctx.inputs = ...` would overwrite the node's edges and break backward far away.
+    source = f"""
+class _Clash(Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.{name} = 2.0
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+"""
+    with pytest.raises(TypeError, match=rf"_Clash.forward: ctx\.{name} is a name the graph node uses"):
+        exec(source, {"Op": Op})
+
+
 def test_hundred_thousand_op_chain_backpropagates():
     x = ag.tensor(np.array([1.0]), requires_grad=True)
     y = x

@@ -46,6 +46,7 @@ class OpNode(Context):
     """One recorded application of an op: the op, its settings, where its inputs came from, and (being
     the op's Context, as PyTorch's ctx is its graph node) what forward saved for backward.
 
+    needs_input_grad, saved: as any Context's (which inputs need a gradient; what forward saved)
     inputs:      per input, the edge it came in on: (OpNode, output index) for an op's output,
                  (leaf, 0) for a leaf that requires grad, None for a constant
     output_meta: per output, (shape, dtype)

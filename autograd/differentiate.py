@@ -65,8 +65,9 @@ def run_backward(roots: tuple, gradients=None, retain_graph=None, create_graph=F
     """
     seeds = _seeds("backward", roots, gradients, create_graph)
     retain = create_graph if retain_graph is None else retain_graph
-    # The seeds count as handed out already: one that reaches a leaf as it is gets copied.
-    stored = {id(s._value) for s in seeds} if create_graph else {id(s) for s in seeds}
+    # Seeds the caller passed, or that the new graph holds, count as handed out already: one that
+    # reaches a leaf as it is gets copied. An implicit seed of ones is this backward's own.
+    stored = {id(s._value) for s in seeds} if create_graph else set() if gradients is None else {id(s) for s in seeds}
 
     def store(leaf, g) -> None:
         g = g._value if isinstance(g, TensorNode) else g

@@ -142,21 +142,6 @@ class OpNode(Context):
         return f"<OpNode {self.op.__name__}{' ' + settings if settings else ''}>"
 
 
-class HookHandle:
-    """What register_hook returns: `remove()` takes the hook off again."""
-
-    def __init__(self, tensor, hook):
-        # Where the hook went, not the tensor's place at removal time: a recorded in-place change moves it.
-        self._tensor, self._node, self._index = tensor, tensor.source, tensor._index
-        self._hook = hook
-
-    def remove(self) -> None:
-        if self._node is None:
-            self._tensor._hooks = tuple(h for h in self._tensor._hooks if h is not self._hook)
-        else:
-            self._node.remove_hook(self._index, self._hook)
-
-
 def edges(tensors) -> tuple:
     """Where each tensor enters the graph: (its OpNode, output index), (itself, 0) for a leaf, None if no grad."""
     found = []
@@ -209,7 +194,10 @@ def backward(roots, seeds, retain_graph=False, create_graph=False, inputs=None, 
             starts[e[0]] = None
     waiting = _count_consumers(starts, watch)
     needed = waiting if inputs is None else _leading_to(waiting, inputs)
-    ready = [node for node in starts if waiting[node] == 0]  # roots no other root consumes
+    ready = []
+    for node in starts:
+        if waiting[node] == 0:  # a root no other root consumes
+            ready.append(node)
     if create_graph:  # a backward on TensorNodes records what it computes, so grad mode must be on
         with enable_grad():
             captured = _walk(ready, waiting, needed, grads, retain_graph, create_graph, inputs, deliver)

@@ -218,7 +218,7 @@ class TensorNode(TensorMethods):
         self._retains_grad = keep  # the hook itself: a recorded in-place change moves it (autograd/inplace.py)
         self.source.add_hook(self._index, keep)
 
-    def register_hook(self, hook) -> "graph.HookHandle":
+    def register_hook(self, hook) -> "HookHandle":
         """Call `hook(grad)` when this tensor's gradient is computed; a returned array replaces it."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
@@ -226,11 +226,26 @@ class TensorNode(TensorMethods):
             self._hooks = (*self._hooks, hook)
         else:
             self.source.add_hook(self._index, hook)
-        return graph.HookHandle(self, hook)
+        return HookHandle(self, hook)
 
     def register_post_accumulate_grad_hook(self, hook) -> "differentiate.PostAccumulateHandle":
         """Call `hook(self)` in each backward once it has added to this leaf's `.grad`, before the walk ends."""
         return differentiate.post_accumulate_grad_hook(self, hook)
+
+
+class HookHandle:
+    """What register_hook returns: `remove()` takes the hook off again."""
+
+    def __init__(self, tensor, hook):
+        # Where the hook went, not the tensor's place at removal time: a recorded in-place change moves it.
+        self._tensor, self._node, self._index = tensor, tensor.source, tensor._index
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._node is None:
+            self._tensor._hooks = tuple(h for h in self._tensor._hooks if h is not self._hook)
+        else:
+            self._node.remove_hook(self._index, self._hook)
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None, device=None) -> TensorNode:
@@ -257,7 +272,7 @@ _PYTHON_DTYPES = {"f": np.float32, "i": np.int64, "u": np.int64, "c": np.complex
 
 
 # These modules import TensorNode; its methods call them.
-from autograd import differentiate, dtypes, graph, inplace, ops, tensor_math, tensor_methods  # noqa: E402
+from autograd import differentiate, dtypes, inplace, ops, tensor_math, tensor_methods  # noqa: E402
 from autograd.op import normalize_axis  # noqa: E402
 from autograd.ops import compare, numpy_api  # noqa: E402
 

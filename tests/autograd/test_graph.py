@@ -339,6 +339,15 @@ def test_seed_gradient_is_not_aliased():
     np.testing.assert_allclose(seed, np.ones(3))
 
 
+def test_the_implicit_seed_reaching_two_leaves_gives_each_its_own_array():
+    a, b = ag.tensor(2.0, requires_grad=True), ag.tensor(3.0, requires_grad=True)
+    (a + b).backward()  # Add hands the seed of ones to both inputs as it is
+    a.grad += 5
+    assert b.grad == 1.0 and a.grad == 6.0
+    a.backward()  # a leaf's own backward: the seed is its gradient
+    assert a.grad == 7.0 and a.grad.flags.writeable
+
+
 class _SplitHalves(Op):  # private: a test op, not one of the engine's registered ops
     """(y1, y2) = halves of x, copied;  dx = concat(g1, g2)."""
 

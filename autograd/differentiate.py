@@ -43,9 +43,8 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
                     f"{where}: a gradient can be created implicitly only for one-element outputs, got shape "
                     f"{value.shape} for output {i}; pass its gradient"
                 )
-            # empty + fill: np.ones is a Python function, 0.5 us more, 13% of backward()'s fixed cost.
-            g = np.empty(value.shape, dtype=value.dtype)
-            g.fill(1)
+            # Ones of shape (1,) * ndim, the output's: np.ones is a Python function, 0.6 us more.
+            g = np.array(1, dtype=value.dtype, ndmin=value.ndim)
         else:
             if not (create_graph and isinstance(g, TensorNode)):
                 g = np.asarray(g.value if isinstance(g, TensorNode) else g, dtype=value.dtype)

@@ -134,18 +134,21 @@ def _unwrap(inputs: tuple) -> tuple:
     among the inputs (float32 stays float32, an int tensor plus 2 stays int), else of PyTorch's
     default for its kind (float32, int64, bool): numbers never promote tensors, as in PyTorch.
     """
-    arrays, needs_grad, numbers, constant_tensors = [], [], False, False
+    arrays, needs_grad, numbers, constant_tensors = [], [], [], False
     for x in inputs:
         if isinstance(x, TensorNode):
             arrays.append(x._value)
             needs_grad.append(x._requires_grad)
             constant_tensors = constant_tensors or not x._requires_grad
         else:
+            if not (x is None or isinstance(x, np.ndarray)):
+                numbers.append(len(arrays))
             arrays.append(x)
             needs_grad.append(False)
-            numbers = numbers or not (x is None or isinstance(x, np.ndarray))
-    if numbers:
-        arrays = [a if a is None or isinstance(a, np.ndarray) else _number_array(a, arrays) for a in arrays]
+    # A plain loop: a comprehension here made `arrays` a closure cell, x * 1.0001's forward 6% slower.
+    given = tuple(arrays) if numbers else ()  # what each number's dtype is read from: the inputs as they came
+    for i in numbers:
+        arrays[i] = _number_array(given[i], given)
     return arrays, tuple(needs_grad), constant_tensors
 
 
@@ -155,7 +158,7 @@ _NUMBER_KIND = {bool: "b", int: "i", float: "f", complex: "c"}
 _DEFAULT_DTYPE = {"b": np.bool_, "u": np.int64, "i": np.int64, "f": np.float32, "c": np.complex64}
 
 
-def _number_array(x, arrays: list) -> np.ndarray:
+def _number_array(x, arrays) -> np.ndarray:
     """`x` (a number, numpy scalar or list; lists count as floats, as in `tensor`) as an array: see _unwrap."""
     kind = _NUMBER_KIND.get(type(x)) or (x.dtype.kind if isinstance(x, np.generic) else "f")
     rank = _CATEGORY.get(kind, -1)

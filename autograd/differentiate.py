@@ -33,10 +33,10 @@ def _seeds(where: str, outputs: tuple, grad_outputs, create_graph: bool) -> list
     if len(given) != len(outputs):
         raise ValueError(f"{where}: expected one grad_output per output ({len(outputs)}), got {len(given)}")
     seeds = []
-    for i, (out, g) in enumerate(zip(outputs, given)):
+    for i, out in enumerate(outputs):
         if not isinstance(out, TensorNode) or not out._requires_grad:
             raise RuntimeError(f"{where}: output {i} does not require grad and has no source op")
-        value = out._value
+        value, g = out._value, given[i]
         if g is None:
             if value.size != 1:
                 raise RuntimeError(

@@ -320,11 +320,11 @@ def _apply_hooks(hooks, grad):
 
 def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> None:
     """Add each input's gradient to what its producer has received; a producer with no consumer left is ready."""
-    for i, (e, g) in enumerate(zip(node.inputs, in_grads)):
+    for i, e in enumerate(node.inputs):
         if e is None:
             continue
-        if g is not None:
-            _accumulate(grads, e, _fit(node, i, g, e))
+        if in_grads[i] is not None:
+            _accumulate(grads, e, _fit(node, i, in_grads[i], e))
         left = waiting.get(e[0])  # None for a leaf nobody watches; else the consumers still to run
         if left is not None:
             waiting[e[0]] = left - 1

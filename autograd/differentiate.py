@@ -66,7 +66,10 @@ def run_backward(roots: tuple, gradients=None, retain_graph=None, create_graph=F
     retain = create_graph if retain_graph is None else retain_graph
     # Seeds the caller passed, or that the new graph holds, count as handed out already: one that
     # reaches a leaf as it is gets copied. An implicit seed of ones is this backward's own.
-    stored = {id(s._value) for s in seeds} if create_graph else set() if gradients is None else {id(s) for s in seeds}
+    if create_graph:
+        stored = {id(s._value) for s in seeds}
+    else:
+        stored = set() if gradients is None else {id(s) for s in seeds}
 
     def store(leaf, g) -> None:
         g = g._value if isinstance(g, TensorNode) else g

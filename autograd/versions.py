@@ -56,8 +56,11 @@ def saved_role(array, in_arrays: list, out_arrays: tuple):
     for k, out in enumerate(out_arrays):
         if out is array:
             return (OUTPUT, k)
-    if not isinstance(array, np.ndarray):
-        return None
+    return _view_role(array, in_arrays, out_arrays) if isinstance(array, np.ndarray) else None
+
+
+def _view_role(array, in_arrays: list, out_arrays: tuple):
+    """saved_role for an array that is none of the inputs and outputs: the view of one whose memory it shares."""
     candidates = [((INPUT, i), a) for i, a in enumerate(in_arrays) if isinstance(a, np.ndarray)]
     candidates += [((OUTPUT, k), o) for k, o in enumerate(out_arrays) if isinstance(o, np.ndarray)]
     if array.base is None and all(a.base is None for _, a in candidates):

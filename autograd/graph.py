@@ -315,7 +315,9 @@ def _apply_hooks(hooks, grad):
         replaced = hook(grad)
         if replaced is not None:
             grad = replaced if hasattr(replaced, "_value") else np.asarray(replaced)
-    return grad
+    # A hook may keep the array it saw, or return one of the caller's: what goes on is a view of it, which
+    # is copied before it becomes a leaf's .grad (see differentiate.run_backward), so the two never share.
+    return grad.view() if hooks and isinstance(grad, np.ndarray) else grad
 
 
 def _pass_to_inputs(node, in_grads, grads: dict, waiting: dict, ready: list) -> None:

@@ -257,6 +257,32 @@ def test_hooks_see_and_replace_gradients():
     np.testing.assert_allclose(x.grad, np.full(3, 2.0))
 
 
+@pytest.mark.parametrize("where", ["leaf", "root", "intermediate", "returned"])
+def test_a_gradient_a_hook_kept_or_returned_never_shares_memory_with_a_grad(where):
+    # 0-d, so that an implicit seed of ones can reach a leaf as it is.
+    a, b = ag.tensor(1.0, requires_grad=True), ag.tensor(2.0, requires_grad=True)
+    kept, mine = [], np.array(7.0, dtype=np.float32)
+    if where == "leaf":  # the leaf's own backward: the seed is its gradient
+        a.register_hook(kept.append)
+        a.backward()
+    elif where == "root":  # the root's gradient, the seed, goes on unchanged through Add to both leaves
+        y = a + b
+        y.register_hook(kept.append)
+        y.backward()
+    elif where == "intermediate":
+        h = a + b
+        h.register_hook(kept.append)
+        (h * 2).backward()
+    else:
+        a.register_hook(lambda g: mine)
+        (a * 2).backward()
+    seen = kept[0] if kept else mine
+    before = np.array(seen)
+    a.grad += 100
+    np.testing.assert_array_equal(seen, before)
+    assert not np.shares_memory(a.grad, seen)
+
+
 def test_post_accumulate_hook_fires_when_the_leafs_gradient_is_final_not_at_the_end():
     near, far = leaf(3), leaf(3, seed=1)  # near's only consumer runs first in backward, far's last
     seen = {}
